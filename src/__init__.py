@@ -1,0 +1,1 @@
+"""Carepath: the GraphQL back end of a behavioral-health practice platform."""

@@ -1,0 +1,102 @@
+"""Publish/subscribe behind one interface: in-process by default, Redis across processes.
+
+The database stays the source of truth: an event only says that something new exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+QUEUE_LIMIT = 256
+
+
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, channel: str, event: Event) -> None: ...
+
+    def subscribe(self, channels: Iterable[str]) -> AsyncIterator[Event]: ...
+
+
+class _Fanout:
+    """Local subscribers by channel; shared by both backends for the last hop."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+
+    @property
+    def channels(self) -> set[str]:
+        return {channel for channel, queues in self._queues.items() if queues}
+
+    def deliver(self, channel: str, event: Event) -> None:
+        for queue in list(self._queues.get(channel, ())):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                log.warning("subscriber too slow; event dropped on %s", channel.split(":")[0])
+
+    def add(self, channels: Iterable[str], queue: asyncio.Queue[Event]) -> None:
+        for channel in channels:
+            self._queues[channel].add(queue)
+
+    def remove(self, channels: Iterable[str], queue: asyncio.Queue[Event]) -> list[str]:
+        """Drops the queue; returns the channels left without any subscriber."""
+        emptied = []
+        for channel in channels:
+            queues = self._queues.get(channel)
+            if queues is None:
+                continue
+            queues.discard(queue)
+            if not queues:
+                del self._queues[channel]
+                emptied.append(channel)
+        return emptied
+
+
+class InMemoryBus:
+    """One process only: the default, and what tests without Redis use."""
+
+    def __init__(self) -> None:
+        self._fanout = _Fanout()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, channel: str, event: Event) -> None:
+        self._fanout.deliver(channel, event)
+
+    async def subscribe(self, channels: Iterable[str]) -> AsyncIterator[Event]:
+        wanted = list(channels)
+        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_LIMIT)
+        self._fanout.add(wanted, queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._fanout.remove(wanted, queue)
+
+
+def encode(event: Event) -> str:
+    return json.dumps(event, separators=(",", ":"), sort_keys=True)
+
+
+def decode(raw: str | bytes) -> Event | None:
+    with contextlib.suppress(ValueError):
+        value = json.loads(raw)
+        if isinstance(value, dict):
+            return value
+    return None

@@ -1,0 +1,42 @@
+"""Tortoise models, a module per domain; the constraints live here and in the migrations."""
+
+from carepath.models.accounts import AccountToken, AuditEvent, AuthSession, User
+from carepath.models.clients import Client, ClientLocation, Insurance, RosterEntry
+from carepath.models.messaging import Conversation, Message
+from carepath.models.outbox import OutboxEmail
+from carepath.models.practice import (
+    AvailabilityWindow,
+    Credential,
+    Group,
+    GroupMembership,
+    License,
+    Provider,
+    ProviderRemovalRequest,
+    TelehealthLocation,
+)
+from carepath.models.scheduling import Appointment, AppointmentSeries, Payout
+
+__all__ = [
+    "AccountToken",
+    "Appointment",
+    "AppointmentSeries",
+    "AuditEvent",
+    "AuthSession",
+    "AvailabilityWindow",
+    "Client",
+    "ClientLocation",
+    "Conversation",
+    "Credential",
+    "Group",
+    "GroupMembership",
+    "Insurance",
+    "License",
+    "Message",
+    "OutboxEmail",
+    "Payout",
+    "Provider",
+    "ProviderRemovalRequest",
+    "RosterEntry",
+    "TelehealthLocation",
+    "User",
+]

@@ -1,0 +1,52 @@
+"""What each email says. Drafts only: the outbox stores them, the worker sends them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+
+class Attachment(TypedDict):
+    filename: str
+    content_type: str
+    content: str
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    kind: str
+    to: str
+    subject: str
+    body: str
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+def verification_email(to: str, full_name: str, link: str) -> EmailDraft:
+    return EmailDraft(
+        kind="verify_email",
+        to=to,
+        subject="Confirm your Carepath email address",
+        body=(
+            f"Hello {full_name},\n\n"
+            "Welcome to Carepath. Please confirm your email address by opening this link:\n\n"
+            f"{link}\n\n"
+            "The link works once and expires in 48 hours. If you did not sign up, ignore "
+            "this email.\n"
+        ),
+    )
+
+
+def password_reset_email(to: str, full_name: str, link: str) -> EmailDraft:
+    return EmailDraft(
+        kind="reset_password",
+        to=to,
+        subject="Reset your Carepath password",
+        body=(
+            f"Hello {full_name},\n\n"
+            "Someone asked to reset the password of your Carepath account. To choose a new "
+            "password, open this link:\n\n"
+            f"{link}\n\n"
+            "The link works once and expires in one hour. Resetting signs you out everywhere. "
+            "If you did not ask for this, ignore this email: your password stays as it is.\n"
+        ),
+    )

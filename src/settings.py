@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-DEV_SECRET_KEY = "carepath-dev-secret-do-not-use-in-production"  # noqa: S105
+DEV_SECRET_KEY = "carepath-dev-secret-do-not-use-in-production"
 
 
 class SettingsError(ValueError):

@@ -29,7 +29,7 @@ class User(Model):
 
 
 class AuthSession(Model):
-    """A bearer-token session; only the token's keyed hash is stored."""
+    """A bearer-token session: only the token's keyed hash is stored."""
 
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -65,7 +65,7 @@ class AccountToken(Model):
 
 
 class AuditEvent(Model):
-    """Who did what to which object; never holds PHI, tokens or message bodies."""
+    """Who did what to which object: never holds PHI, tokens or message bodies."""
 
     id = fields.IntField(primary_key=True)
     actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(

@@ -11,7 +11,7 @@ from carepath.models.practice import Provider
 
 
 class Conversation(Model):
-    """One per client-provider pair; the `*_notified` flags keep new-message mail to one."""
+    """One per client-provider pair: the `*_notified` flags keep new-message mail to one."""
 
     id = fields.IntField(primary_key=True)
     provider: fields.ForeignKeyRelation[Provider] = fields.ForeignKeyField(

@@ -10,14 +10,14 @@ from carepath.models.scheduling import Appointment
 
 
 class OutboxEmail(Model):
-    """One email to one recipient; `send_after` lets reminders wait in the same table."""
+    """One email to one recipient: `send_after` lets reminders wait in the same table."""
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharField(max_length=40)
     to_address = fields.CharField(max_length=254)
     subject = fields.CharField(max_length=250)
     body_text = fields.TextField()
-    attachments = fields.JSONField(default=list)
+    attachments: fields.Field[list[dict[str, str]]] = fields.JSONField(default=list)
     appointment: fields.ForeignKeyNullableRelation[Appointment] = fields.ForeignKeyField(
         "carepath.Appointment", related_name="emails", null=True, on_delete=fields.CASCADE
     )

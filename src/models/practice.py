@@ -31,7 +31,7 @@ class Group(Model):
 
 
 class GroupMembership(Model):
-    """An owner or admin of a group; the owner has a row too, so one query finds every admin."""
+    """An owner or admin of a group: the owner has a row too, so one query finds every admin."""
 
     id = fields.IntField(primary_key=True)
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(

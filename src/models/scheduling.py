@@ -88,7 +88,7 @@ class Appointment(Model):
 
 
 class Payout(Model):
-    """What a confirmed session owes the provider's group; one per appointment."""
+    """What a confirmed session owes the provider's group: one per appointment."""
 
     id = fields.IntField(primary_key=True)
     appointment: fields.OneToOneRelation[Appointment] = fields.OneToOneField(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -46,7 +47,7 @@ class SmtpTarget:
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             use_tls=parts.scheme == "smtps",
-            start_tls=True if parts.scheme == "smtp+starttls" else False,
+            start_tls=parts.scheme == "smtp+starttls",
         )
 
 
@@ -64,9 +65,13 @@ def build_message(entry: OutboxEmail, sender: str) -> EmailMessage:
     message["To"] = entry.to_address
     message["Subject"] = entry.subject
     message["Date"] = format_datetime(entry.created_at)
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{entry.id}", domain="carepath.local")
+    # Stable per outbox entry, so a receiver can drop a duplicate after an ambiguous failure.
+    message["Message-ID"] = (
+        f"<outbox-{entry.id}.{int(entry.created_at.timestamp())}@carepath.local>"
+    )
     message["X-Carepath-Kind"] = entry.kind
-    message.set_content(entry.body_text)
+    # 8bit keeps links readable in the stored .eml files (no quoted-printable wrapping).
+    message.set_content(entry.body_text, cte="8bit")
     for attachment in entry.attachments or []:
         maintype, _, subtype = attachment["content_type"].partition("/")
         message.add_attachment(
@@ -113,10 +118,8 @@ class MailWorker:
             except Exception:
                 log.exception("mail delivery pass failed")
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def deliver_due(self, now: datetime | None = None) -> int:
         """One pass over due entries; returns how many were delivered."""

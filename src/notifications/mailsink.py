@@ -28,7 +28,7 @@ class MaildirHandler:
         self.directory = directory
         self._counter = itertools.count(1)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%S")
         path = self.directory / f"{stamp}-{next(self._counter):05d}.eml"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from carepath.clock import utcnow
 from carepath.models import AuthSession
-from carepath.services.actor import ANONYMOUS, Actor
+from carepath.services.actor import Actor, anonymous
 from carepath.services.errors import InvalidBearerToken
 from carepath.services.security import token_digest
 from carepath.settings import Settings
@@ -28,7 +28,7 @@ def bearer_token(authorization: str | None) -> str | None:
 async def authenticate(settings: Settings, token: str | None) -> Actor:
     """No token is anonymous; a bad one raises InvalidBearerToken, whatever was asked."""
     if token is None:
-        return ANONYMOUS
+        return anonymous()
     if not token:
         raise InvalidBearerToken()
     session = await AuthSession.get_or_none(

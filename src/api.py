@@ -1,0 +1,54 @@
+"""The GraphQL schema: root types merged from the resolver modules, with protections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
+from carepath.resolvers.accounts import AccountMutations
+from carepath.resolvers.query import CoreQuery
+from carepath.schema.errors import MaskInternalErrors
+from carepath.schema.types.clients import Client, ClientLocation
+from carepath.schema.types.practice import Group, Provider, TelehealthLocation
+from carepath.schema.types.users import User
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+
+Query = merge_types("Query", (CoreQuery,))
+Mutation = merge_types("Mutation", (AccountMutations,))
+
+
+class CarepathSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Internal errors are logged (without PHI) by MaskInternalErrors; nothing else is."""
+
+
+def build_schema() -> strawberry.Schema:
+    return CarepathSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation],
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            MaskInternalErrors,
+        ],
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,219 @@
+"""create_app(settings): the Starlette application, its routes and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from tortoise.contrib.starlette import RegisterTortoise
+
+from carepath.api import schema
+from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
+from carepath.events.bus import EventBus, InMemoryBus
+from carepath.notifications.delivery import MailWorker
+from carepath.notifications.mailsink import EmbeddedMailSink, free_port
+from carepath.schema.context import Context
+from carepath.services.actor import Actor, anonymous
+from carepath.services.errors import InvalidBearerToken
+from carepath.services.sessions import authenticate, bearer_token
+from carepath.settings import Settings
+
+log = logging.getLogger(__name__)
+
+INVALID_TOKEN_BODY = {
+    "data": None,
+    "errors": [
+        {
+            "message": "The bearer token is invalid, expired or revoked: sign in again.",
+            "extensions": {"code": "UNAUTHENTICATED"},
+        }
+    ],
+}
+
+
+class CarepathGraphQL(GraphQL[Context, None]):
+    """strawberry's ASGI view with safe defaults: POST only, graphql-transport-ws only."""
+
+    def __init__(self, settings: Settings, bus: EventBus, wake_mail: Any) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
+        )
+        self.settings = settings
+        self.bus = bus
+        self.wake_mail = wake_mail
+
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        state = request.scope.get("state") or {}
+        actor: Actor = state.get("actor") or anonymous()
+        return Context(
+            settings=self.settings,
+            actor=actor,
+            bus=self.bus,
+            wake_mail=self.wake_mail,
+            request=request,
+            response=response,
+        )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Subscriptions need a valid token in connection_init; anything else closes 4403."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = bearer_token(raw if isinstance(raw, str) else None)
+        if not token:
+            raise ConnectionRejectionError()
+        try:
+            context.actor = await authenticate(self.settings, token)
+        except InvalidBearerToken as exc:
+            raise ConnectionRejectionError() from exc
+
+
+class GraphQLEndpoint:
+    """Resolves the actor once per HTTP request and keeps GET for GraphiQL only."""
+
+    def __init__(self, settings: Settings, view: CarepathGraphQL) -> None:
+        self.settings = settings
+        self.view = view
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            response = await self._screen(Request(scope, receive))
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.view(scope, receive, send)
+
+    async def _screen(self, request: Request) -> Response | None:
+        if request.method == "GET":
+            if "text/html" in request.headers.get("accept", ""):
+                return None  # GraphiQL
+            return PlainTextResponse(
+                "Queries travel by POST; GET serves GraphiQL to browsers only.",
+                status_code=405,
+                headers={"Allow": "POST"},
+            )
+        if request.method != "POST":
+            return PlainTextResponse("Method not allowed.", 405, headers={"Allow": "POST"})
+        token = bearer_token(request.headers.get("authorization"))
+        try:
+            request.scope.setdefault("state", {})["actor"] = await authenticate(
+                self.settings, token
+            )
+        except InvalidBearerToken:
+            status = 401 if "graphql-response+json" in request.headers.get("accept", "") else 200
+            return JSONResponse(INVALID_TOKEN_BODY, status_code=status)
+        return None
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+class Runtime:
+    """What the lifespan starts and stops: event bus, mail worker, embedded SMTP server."""
+
+    def __init__(self, settings: Settings, bus: EventBus, run_mail_worker: bool) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.run_mail_worker = run_mail_worker
+        self.sink: EmbeddedMailSink | None = None
+        self.worker: MailWorker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+
+    def wake_mail(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
+
+    async def start(self) -> None:
+        await self.bus.start()
+        if not self.run_mail_worker:
+            return
+        smtp_url = self.settings.smtp_url
+        if smtp_url is None:
+            self.sink = start_embedded_sink(self.settings)
+            smtp_url = self.sink.url
+        self.worker = mail_worker(self.settings, smtp_url)
+        self._worker_task = asyncio.create_task(self.worker.run_forever(), name="mail-worker")
+
+    async def stop(self) -> None:
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
+        if self.sink is not None:
+            self.sink.stop()
+        await self.bus.stop()
+
+
+def start_embedded_sink(settings: Settings) -> EmbeddedMailSink:
+    """The embedded SMTP server on its usual port, or a free one if that is taken."""
+    try:
+        sink = EmbeddedMailSink(settings.mail_dir, port=settings.embedded_smtp_port)
+        sink.start()
+    except (OSError, RuntimeError):
+        sink = EmbeddedMailSink(settings.mail_dir, port=free_port())
+        sink.start()
+    return sink
+
+
+def mail_worker(settings: Settings, smtp_url: str) -> MailWorker:
+    return MailWorker(
+        smtp_url,
+        settings.mail_from,
+        timeout_seconds=settings.smtp_timeout_seconds,
+        poll_seconds=settings.mail_poll_seconds,
+        max_attempts=settings.mail_max_attempts,
+    )
+
+
+def make_bus(settings: Settings) -> EventBus:
+    if settings.redis_url:
+        from carepath.events.redis_bus import RedisBus
+
+        return RedisBus(settings.redis_url)
+    return InMemoryBus()
+
+
+def create_app(
+    settings: Settings, *, bus: EventBus | None = None, run_mail_worker: bool = True
+) -> Starlette:
+    runtime = Runtime(settings, bus or make_bus(settings), run_mail_worker)
+    config = tortoise_config(settings.database_url)
+    view = CarepathGraphQL(settings, runtime.bus, runtime.wake_mail)
+    endpoint = GraphQLEndpoint(settings, view)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        ensure_sqlite_directory(settings.database_url)
+        await apply_migrations(config)
+        async with RegisterTortoise(app, config=config, generate_schemas=False):
+            await runtime.start()
+            try:
+                yield
+            finally:
+                await runtime.stop()
+
+    routes = [
+        Route("/graphql", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,135 @@
+"""The `carepath` command: serve, worker, create-staff, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from tortoise.context import TortoiseContext
+
+from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
+from carepath.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+log = logging.getLogger("carepath")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # aiosmtpd logs every envelope address at INFO: addresses are PHI here.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+async def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Migrates, then runs `work` with the ORM initialised: for one-shot commands."""
+    config = tortoise_config(settings.database_url)
+    ensure_sqlite_directory(settings.database_url)
+    await apply_migrations(config)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        return await work()
+
+
+def serve(settings: Settings, _: argparse.Namespace) -> int:
+    import uvicorn
+
+    from carepath.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        ws="websockets-sansio",
+        proxy_headers=False,
+    )
+    return 0
+
+
+def worker(settings: Settings, _: argparse.Namespace) -> int:
+    """The mail delivery worker as its own process (the app also runs one)."""
+    from carepath.app import mail_worker, start_embedded_sink
+
+    async def run() -> None:
+        smtp_url = settings.smtp_url
+        sink = None
+        if smtp_url is None:
+            sink = start_embedded_sink(settings)
+            smtp_url = sink.url
+        try:
+            await mail_worker(settings, smtp_url).run_forever()
+        finally:
+            if sink is not None:
+                sink.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(with_database(settings, run))
+    return 0
+
+
+def create_staff(settings: Settings, args: argparse.Namespace) -> int:
+    from carepath.services.accounts import create_staff as create
+    from carepath.services.errors import RuleViolation
+
+    password = args.password or getpass.getpass("Password for the staff account: ")
+
+    async def run() -> None:
+        user = await create(args.email, password, args.full_name)
+        print(f"staff account ready: {user.email}")
+
+    try:
+        asyncio.run(with_database(settings, run))
+    except RuleViolation as violation:
+        print(f"error: {violation.field or 'input'}: {violation.message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from carepath.api import schema
+
+    Path(args.output).write_text(schema.as_str() + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="carepath", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the API (GraphiQL on /graphql)").set_defaults(
+        run=serve
+    )
+    commands.add_parser("worker", help="deliver queued email").set_defaults(run=worker)
+    staff = commands.add_parser("create-staff", help="create or promote a staff account")
+    staff.add_argument("--email", required=True)
+    staff.add_argument("--password", help="prompted for when omitted")
+    staff.add_argument("--full-name", default="Carepath staff")
+    staff.set_defaults(run=create_staff)
+    export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
+    export.add_argument("--output", default="schema.graphql")
+    export.set_defaults(run=export_schema)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+    return int(args.run(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

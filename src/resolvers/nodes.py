@@ -1,0 +1,74 @@
+"""node(id): every type's own visibility rule; hidden and missing look the same (null)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from carepath.models import Group as GroupModel
+from carepath.schema.access import can_see_client, facts
+from carepath.schema.context import Info
+from carepath.schema.ids import parse_global_id
+from carepath.schema.node import Node
+from carepath.schema.types.clients import Client, ClientLocation
+from carepath.schema.types.practice import Group, Provider, TelehealthLocation
+from carepath.schema.types.users import User, can_see_user
+from carepath.services import visibility
+
+
+async def _user(info: Info, pk: int) -> Node | None:
+    user = await info.context.loaders.user_by_id.load(pk)
+    return User(model=user) if user and await can_see_user(info, user) else None
+
+
+async def _client(info: Info, pk: int) -> Node | None:
+    client = await info.context.loaders.client_by_id.load(pk)
+    return Client(model=client) if client and await can_see_client(info, client) else None
+
+
+async def _client_location(info: Info, pk: int) -> Node | None:
+    location = await info.context.loaders.location_by_id.load(pk)
+    if location is None:
+        return None
+    client = await info.context.loaders.client_by_id.load(location.client_id)
+    visible = client is not None and await can_see_client(info, client)
+    return ClientLocation(model=location) if visible else None
+
+
+async def _provider(info: Info, pk: int) -> Node | None:
+    provider = await info.context.loaders.provider_by_id.load(pk)
+    if provider is None or not visibility.can_see_provider(await facts(info), provider):
+        return None
+    return Provider(model=provider)
+
+
+async def _group(info: Info, pk: int) -> Node | None:
+    group: GroupModel | None = await info.context.loaders.group_by_id.load(pk)
+    return Group(model=group) if group else None
+
+
+async def _telehealth_location(info: Info, pk: int) -> Node | None:
+    location = await info.context.loaders.telehealth_location_by_id.load(pk)
+    if location is None:
+        return None
+    provider = await info.context.loaders.provider_by_id.load(location.provider_id)
+    if provider is None or not visibility.manages_provider(await facts(info), provider):
+        return None
+    return TelehealthLocation(model=location)
+
+
+NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
+    "User": _user,
+    "Client": _client,
+    "ClientLocation": _client_location,
+    "Provider": _provider,
+    "Group": _group,
+    "TelehealthLocation": _telehealth_location,
+}
+
+
+async def resolve_node(info: Info, global_id: str) -> Node | None:
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] not in NODE_RESOLVERS:
+        return None
+    type_name, pk = parsed
+    return await NODE_RESOLVERS[type_name](info, pk)

@@ -1,0 +1,42 @@
+"""Field-level access: the visibility rules of services.visibility, fed by loaders."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from carepath.models import Client, Provider
+from carepath.schema.context import Info
+from carepath.schema.errors import forbidden, unauthenticated
+from carepath.services import visibility
+from carepath.services.actor import ActorFacts
+
+
+async def facts(info: Info) -> ActorFacts:
+    return await info.context.actor.facts()
+
+
+def deny(info: Info) -> NoReturn:
+    """A restricted field: UNAUTHENTICATED for anonymous viewers, FORBIDDEN otherwise."""
+    if info.context.actor.is_anonymous:
+        raise unauthenticated()
+    raise forbidden()
+
+
+async def can_see_client(info: Info, client: Client) -> bool:
+    viewer = await facts(info)
+    if viewer.client_id == client.id:
+        return True
+    if viewer.provider_id is None and not viewer.admin_group_ids:
+        return False
+    entries = await info.context.loaders.roster_by_client.load(client.id)
+    providers = await info.context.loaders.provider_by_id.load_many(
+        [e.provider_id for e in entries]
+    )
+    rostered_by = [(p.id, p.group_id) for p in providers if p is not None]
+    return visibility.can_see_client(viewer, client.id, rostered_by)
+
+
+async def require_manager(info: Info, provider: Provider) -> None:
+    """Practice-side fields: the provider themself or their group's admins."""
+    if not visibility.manages_provider(await facts(info), provider):
+        deny(info)

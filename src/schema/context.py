@@ -1,0 +1,29 @@
+"""The per-request context: settings, the actor, loaders, the event bus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from strawberry.types import Info as StrawberryInfo
+
+from carepath.events.bus import EventBus
+from carepath.schema.loaders import Loaders
+from carepath.services.actor import Actor
+from carepath.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    actor: Actor
+    bus: EventBus
+    wake_mail: Callable[[], None]
+    loaders: Loaders = field(default_factory=Loaders)
+    request: Any = None
+    response: Any = None
+    connection_params: dict[str, Any] | None = None
+
+
+Info: TypeAlias = StrawberryInfo[Context, None]

@@ -1,0 +1,89 @@
+"""Errors as the API shows them: payload UserErrors and coded top-level errors."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from carepath.services.errors import ErrorCode, RuleViolation
+
+log = logging.getLogger("carepath.errors")
+
+ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
+
+
+@strawberry.type
+class UserError:
+    code: ErrorCodeEnum  # type: ignore[valid-type]
+    message: str
+    field: str | None = strawberry.field(
+        default=None, description="The input field at fault, as a dotted path, where one is."
+    )
+
+    @classmethod
+    def of(cls, violation: RuleViolation) -> UserError:
+        return cls(code=violation.code, message=violation.message, field=violation.field)
+
+
+class CodedError(GraphQLError):
+    """A top-level error we mean to show (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+def unauthenticated() -> CodedError:
+    return CodedError("UNAUTHENTICATED", "Sign in to do this.")
+
+
+def forbidden() -> CodedError:
+    return CodedError("FORBIDDEN", "You are not allowed to see this.")
+
+
+def bad_user_input(message: str) -> CodedError:
+    return CodedError("BAD_USER_INPUT", message)
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Keep our coded errors and GraphQL's own validation errors; mask everything else."""
+    original = error.original_error
+    if original is None:
+        return False
+    if isinstance(original, CodedError):
+        return False
+    if isinstance(original, GraphQLError) and original.original_error is None:
+        return False  # argument coercion and similar request errors
+    request_id = uuid.uuid4().hex[:12]
+    log.error(
+        "internal error %s at %s",
+        request_id,
+        ".".join(str(p) for p in error.path or []),
+        exc_info=original,
+    )
+    if error.extensions is None:
+        error.extensions = {}
+    error.extensions["requestId"] = request_id
+    return True
+
+
+class MaskInternalErrors(MaskErrors):
+    """Masks what should_mask_error picks, keeping a code and the request id for support."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask_error, error_message="Internal error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = (error.extensions or {}).get("requestId")
+        return GraphQLError(
+            message=self.error_message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )

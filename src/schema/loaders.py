@@ -1,0 +1,111 @@
+"""Per-request DataLoaders: one `filter(<key>__in=keys)` query per batch, never one per row."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from carepath.models import (
+    AvailabilityWindow,
+    Client,
+    ClientLocation,
+    Conversation,
+    Credential,
+    Group,
+    GroupMembership,
+    Insurance,
+    License,
+    Provider,
+    RosterEntry,
+    TelehealthLocation,
+    User,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+def one_by(model: type[M], key: str = "id") -> Callable[[Sequence[int]], Awaitable[list[M | None]]]:
+    """Loads at most one row per key value."""
+
+    async def load(keys: Sequence[int]) -> list[M | None]:
+        rows = await model.filter(**{f"{key}__in": list(set(keys))})
+        by_key = {getattr(row, key): row for row in rows}
+        return [by_key.get(k) for k in keys]
+
+    return load
+
+
+def many_by(
+    model: type[M], key: str, order: Sequence[str] = ("id",), **filters: Any
+) -> Callable[[Sequence[int]], Awaitable[list[list[M]]]]:
+    """Loads every row per key value, in a stable order."""
+
+    async def load(keys: Sequence[int]) -> list[list[M]]:
+        rows = await model.filter(**{f"{key}__in": list(set(keys))}, **filters).order_by(*order)
+        grouped: dict[int, list[M]] = defaultdict(list)
+        for row in rows:
+            grouped[getattr(row, key)].append(row)
+        return [grouped.get(k, []) for k in keys]
+
+    return load
+
+
+def _one(model: type[M], key: str = "id") -> Callable[[], DataLoader[int, M | None]]:
+    return lambda: DataLoader(load_fn=one_by(model, key))
+
+
+def _many(model: type[M], key: str, *order: str) -> Callable[[], DataLoader[int, list[M]]]:
+    return lambda: DataLoader(load_fn=many_by(model, key, order or ("id",)))
+
+
+@dataclass
+class Loaders:
+    user_by_id: DataLoader[int, User | None] = field(default_factory=_one(User))
+    provider_by_id: DataLoader[int, Provider | None] = field(default_factory=_one(Provider))
+    provider_by_user: DataLoader[int, Provider | None] = field(
+        default_factory=_one(Provider, "user_id")
+    )
+    client_by_id: DataLoader[int, Client | None] = field(default_factory=_one(Client))
+    client_by_user: DataLoader[int, Client | None] = field(default_factory=_one(Client, "user_id"))
+    group_by_id: DataLoader[int, Group | None] = field(default_factory=_one(Group))
+    insurance_by_client: DataLoader[int, Insurance | None] = field(
+        default_factory=_one(Insurance, "client_id")
+    )
+    location_by_id: DataLoader[int, ClientLocation | None] = field(
+        default_factory=_one(ClientLocation)
+    )
+    conversation_by_id: DataLoader[int, Conversation | None] = field(
+        default_factory=_one(Conversation)
+    )
+    telehealth_location_by_id: DataLoader[int, TelehealthLocation | None] = field(
+        default_factory=_one(TelehealthLocation)
+    )
+    licenses_by_provider: DataLoader[int, list[License]] = field(
+        default_factory=_many(License, "provider_id", "state", "id")
+    )
+    credentials_by_provider: DataLoader[int, list[Credential]] = field(
+        default_factory=_many(Credential, "provider_id", "state", "id")
+    )
+    windows_by_provider: DataLoader[int, list[AvailabilityWindow]] = field(
+        default_factory=_many(AvailabilityWindow, "provider_id", "weekday", "start_minute")
+    )
+    telehealth_by_provider: DataLoader[int, list[TelehealthLocation]] = field(
+        default_factory=_many(TelehealthLocation, "provider_id", "-is_default", "id")
+    )
+    locations_by_client: DataLoader[int, list[ClientLocation]] = field(
+        default_factory=_many(ClientLocation, "client_id")
+    )
+    roster_by_client: DataLoader[int, list[RosterEntry]] = field(
+        default_factory=_many(RosterEntry, "client_id")
+    )
+    memberships_by_group: DataLoader[int, list[GroupMembership]] = field(
+        default_factory=_many(GroupMembership, "group_id")
+    )
+    memberships_by_user: DataLoader[int, list[GroupMembership]] = field(
+        default_factory=_many(GroupMembership, "user_id")
+    )

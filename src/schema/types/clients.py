@@ -1,0 +1,98 @@
+"""Client, insurance and session locations: PHI, seen by the client and their care team."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from carepath.models import Client as ClientModel
+from carepath.models import ClientLocation as ClientLocationModel
+from carepath.models import Provider as ProviderModel
+from carepath.models.enums import ProviderStatus, RosterStatus, UsState
+from carepath.schema.context import Info
+from carepath.schema.ids import to_global_id
+from carepath.schema.node import Node
+
+if TYPE_CHECKING:
+    from carepath.schema.types.practice import Provider
+
+
+@strawberry.type
+class Insurance:
+    payer_name: str
+    in_network: bool = strawberry.field(
+        description="Whether the payer is one the platform is in-network with."
+    )
+
+
+@strawberry.type(description="Where a client joins virtual sessions from.")
+class ClientLocation(Node):
+    model: strawberry.Private[ClientLocationModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("ClientLocation", self.model.id)
+
+    @strawberry.field
+    def state(self) -> UsState:
+        return UsState(self.model.state)
+
+    @strawberry.field
+    def label(self) -> str | None:
+        return self.model.label
+
+
+@strawberry.type
+class Client(Node):
+    """Only built once the viewer may see this client (see schema.access.can_see_client)."""
+
+    model: strawberry.Private[ClientModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Client", self.model.id)
+
+    @strawberry.field
+    async def full_name(self, info: Info) -> str:
+        user = await info.context.loaders.user_by_id.load(self.model.user_id)
+        return user.full_name if user else ""
+
+    @strawberry.field
+    async def email(self, info: Info) -> str:
+        user = await info.context.loaders.user_by_id.load(self.model.user_id)
+        return user.email if user else ""
+
+    @strawberry.field
+    async def insurance(self, info: Info) -> Insurance | None:
+        row = await info.context.loaders.insurance_by_client.load(self.model.id)
+        if row is None:
+            return None
+        return Insurance(payer_name=row.payer_name, in_network=row.in_network)
+
+    @strawberry.field(description="Virtual session locations.")
+    async def locations(self, info: Info) -> list[ClientLocation]:
+        rows = await info.context.loaders.locations_by_client.load(self.model.id)
+        return [ClientLocation(model=row) for row in rows]
+
+    @strawberry.field(description="Providers with this client on their active roster.")
+    async def providers(
+        self, info: Info
+    ) -> list[Annotated[Provider, strawberry.lazy("carepath.schema.types.practice")]]:
+        from carepath.schema.access import facts
+        from carepath.schema.types.practice import Provider
+        from carepath.services import visibility
+
+        entries = await info.context.loaders.roster_by_client.load(self.model.id)
+        active = [e.provider_id for e in entries if e.status == RosterStatus.ACTIVE]
+        providers = await info.context.loaders.provider_by_id.load_many(active)
+        viewer = await facts(info)
+        return [
+            Provider(model=p)
+            for p in providers
+            if p is not None and _listed(p) and visibility.can_see_provider(viewer, p)
+        ]
+
+
+def _listed(provider: ProviderModel) -> bool:
+    return provider.status != ProviderStatus.REMOVED

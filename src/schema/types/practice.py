@@ -1,0 +1,313 @@
+"""Providers, their licensing, availability and telehealth, and group practices."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from carepath.models import Client as ClientModel
+from carepath.models import Group as GroupModel
+from carepath.models import Provider as ProviderModel
+from carepath.models import TelehealthLocation as TelehealthLocationModel
+from carepath.models.enums import (
+    CredentialingStatus,
+    IntakeMode,
+    ProviderStatus,
+    RosterStatus,
+    UsState,
+    VerificationStatus,
+)
+from carepath.schema.access import deny, facts, require_manager
+from carepath.schema.context import Info
+from carepath.schema.ids import to_global_id
+from carepath.schema.node import Node
+from carepath.schema.pagination import Connection, Ordering, Page, paginate
+from carepath.schema.types.clients import Client
+from carepath.services import visibility
+from carepath.services.availability import format_minute
+
+if TYPE_CHECKING:
+    from carepath.schema.types.users import User
+
+UserType = Annotated["User", strawberry.lazy("carepath.schema.types.users")]
+
+
+@strawberry.type
+class License:
+    id: strawberry.ID
+    state: UsState
+    number: str
+    status: VerificationStatus
+
+
+@strawberry.type
+class Credential:
+    id: strawberry.ID
+    state: UsState
+    status: CredentialingStatus
+
+
+@strawberry.type
+class AvailabilityWindow:
+    weekday: int = strawberry.field(
+        description="1 = Monday ... 7 = Sunday, in the provider's time zone."
+    )
+    start: str = strawberry.field(description="HH:MM, provider's local time.")
+    end: str
+
+
+@strawberry.type(
+    description="A provider's telehealth platform: the link and instructions sent to clients."
+)
+class TelehealthLocation(Node):
+    model: strawberry.Private[TelehealthLocationModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("TelehealthLocation", self.model.id)
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider:
+        provider = await info.context.loaders.provider_by_id.load(self.model.provider_id)
+        assert provider is not None
+        return Provider(model=provider)
+
+    @strawberry.field(description="Platform name, e.g. Doxy.me.")
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="https only.")
+    def url(self) -> str:
+        return self.model.url
+
+    @strawberry.field
+    def instructions(self) -> str | None:
+        return self.model.instructions
+
+    @strawberry.field
+    def is_default(self) -> bool:
+        return self.model.is_default
+
+    @strawberry.field
+    def hipaa_compliant(self) -> bool:
+        return self.model.hipaa_compliant
+
+    @strawberry.field
+    def baa_signed(self) -> bool:
+        return self.model.baa_signed
+
+    @strawberry.field
+    def waiting_room_enabled(self) -> bool:
+        return self.model.waiting_room_enabled
+
+
+@strawberry.type
+class Provider(Node):
+    model: strawberry.Private[ProviderModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Provider", self.model.id)
+
+    @strawberry.field
+    def display_name(self) -> str:
+        return self.model.display_name
+
+    @strawberry.field
+    def bio(self) -> str | None:
+        return self.model.bio
+
+    @strawberry.field(
+        description="The provider's unique booking link slug; the link is for new clients only."
+    )
+    def booking_slug(self) -> str:
+        return self.model.booking_slug
+
+    @strawberry.field
+    def intake_mode(self) -> IntakeMode:
+        return IntakeMode(self.model.intake_mode)
+
+    @strawberry.field
+    def offers_telehealth(self) -> bool:
+        return self.model.offers_telehealth
+
+    @strawberry.field
+    def offers_in_person(self) -> bool:
+        return self.model.offers_in_person
+
+    @strawberry.field(description="IANA time zone name, e.g. America/New_York.")
+    def time_zone(self) -> str:
+        return self.model.time_zone
+
+    @strawberry.field(description="State of the provider's office, for in-person sessions.")
+    def office_state(self) -> UsState | None:
+        return UsState(self.model.office_state) if self.model.office_state else None
+
+    @strawberry.field
+    def status(self) -> ProviderStatus:
+        return ProviderStatus(self.model.status)
+
+    @strawberry.field
+    async def group(self, info: Info) -> Group | None:
+        if self.model.group_id is None:
+            return None
+        group = await info.context.loaders.group_by_id.load(self.model.group_id)
+        return Group(model=group) if group else None
+
+    @strawberry.field
+    async def licenses(self, info: Info) -> list[License]:
+        rows = await info.context.loaders.licenses_by_provider.load(self.model.id)
+        everything = visibility.sees_unverified_credentials(await facts(info), self.model)
+        return [
+            License(
+                id=to_global_id("License", r.id),
+                state=UsState(r.state),
+                number=r.number,
+                status=VerificationStatus(r.status),
+            )
+            for r in rows
+            if everything or r.status == VerificationStatus.VERIFIED
+        ]
+
+    @strawberry.field
+    async def credentials(self, info: Info) -> list[Credential]:
+        rows = await info.context.loaders.credentials_by_provider.load(self.model.id)
+        everything = visibility.sees_unverified_credentials(await facts(info), self.model)
+        return [
+            Credential(
+                id=to_global_id("Credential", r.id),
+                state=UsState(r.state),
+                status=CredentialingStatus(r.status),
+            )
+            for r in rows
+            if everything or r.status == CredentialingStatus.CREDENTIALED
+        ]
+
+    @strawberry.field
+    async def availability(self, info: Info) -> list[AvailabilityWindow]:
+        rows = await info.context.loaders.windows_by_provider.load(self.model.id)
+        return [
+            AvailabilityWindow(
+                weekday=r.weekday,
+                start=format_minute(r.start_minute),
+                end=format_minute(r.end_minute),
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(description="Visible to the provider and the group's admins.")
+    async def telehealth_locations(self, info: Info) -> list[TelehealthLocation]:
+        await require_manager(info, self.model)
+        rows = await info.context.loaders.telehealth_by_provider.load(self.model.id)
+        return [TelehealthLocation(model=r) for r in rows]
+
+    @strawberry.field(description="Visible to the provider and the group's admins.")
+    async def clients(
+        self,
+        info: Info,
+        status: RosterStatus = RosterStatus.ACTIVE,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Client]:
+        await require_manager(info, self.model)
+        queryset = ClientModel.filter(
+            roster_entries__provider_id=self.model.id, roster_entries__status=status
+        )
+        return await paginate(
+            queryset, Page(first, after, last, before), Ordering("id"), lambda c: Client(model=c)
+        )
+
+    @strawberry.field(
+        description="Secret iCalendar feed URL of the provider's appointments; "
+        "visible to the provider only."
+    )
+    async def calendar_feed_url(self, info: Info) -> str | None:
+        if not visibility.is_own_provider(await facts(info), self.model):
+            deny(info)
+        secret = self.model.calendar_secret
+        if secret is None:
+            return None
+        return f"{info.context.settings.public_api_url}/calendar/{secret}.ics"
+
+
+@strawberry.type
+class Group(Node):
+    model: strawberry.Private[GroupModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Group", self.model.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.model.name
+
+    async def _require_insider(self, info: Info) -> None:
+        """Owner, admins, the group's own providers and staff see who runs the group."""
+        viewer = await facts(info)
+        if not (
+            visibility.administers_group(viewer, self.model.id)
+            or viewer.provider_group_id == self.model.id
+            or viewer.is_staff
+        ):
+            deny(info)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> UserType:
+        from carepath.schema.types.users import User
+
+        await self._require_insider(info)
+        user = await info.context.loaders.user_by_id.load(self.model.owner_id)
+        assert user is not None
+        return User(model=user)
+
+    @strawberry.field
+    async def admins(self, info: Info) -> list[UserType]:
+        from carepath.schema.types.users import User
+
+        await self._require_insider(info)
+        memberships = await info.context.loaders.memberships_by_group.load(self.model.id)
+        users = await info.context.loaders.user_by_id.load_many([m.user_id for m in memberships])
+        return [User(model=u) for u in users if u is not None]
+
+    @strawberry.field(
+        description="Archived providers appear only to the group's admins, "
+        "and only with includeArchived."
+    )
+    async def providers(
+        self,
+        info: Info,
+        include_archived: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Provider]:
+        admin = visibility.administers_group(await facts(info), self.model.id)
+        queryset = ProviderModel.filter(group_id=self.model.id)
+        if not (include_archived and admin):
+            queryset = queryset.filter(status=ProviderStatus.ACTIVE)
+        else:
+            queryset = queryset.exclude(status=ProviderStatus.REMOVED)
+        return await paginate(
+            queryset, Page(first, after, last, before), Ordering("id"), lambda p: Provider(model=p)
+        )
+
+    @strawberry.field(description="Clients on the roster of any of the group's providers.")
+    async def clients(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Client]:
+        if not visibility.administers_group(await facts(info), self.model.id):
+            deny(info)
+        queryset = ClientModel.filter(roster_entries__provider__group_id=self.model.id).distinct()
+        return await paginate(
+            queryset, Page(first, after, last, before), Ordering("id"), lambda c: Client(model=c)
+        )

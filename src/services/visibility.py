@@ -1,0 +1,77 @@
+"""Who may see what (RULES.md "Who is who"), as pure functions of the actor's facts.
+
+Both the GraphQL fields and the services decide visibility here, so the rule lives once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from carepath.models import Appointment, Conversation, Provider
+from carepath.models.enums import ProviderStatus
+from carepath.services.actor import ActorFacts
+
+
+def administers_group(facts: ActorFacts, group_id: int | None) -> bool:
+    return group_id is not None and group_id in facts.admin_group_ids
+
+
+def is_own_provider(facts: ActorFacts, provider: Provider) -> bool:
+    return facts.provider_id is not None and provider.id == facts.provider_id
+
+
+def manages_provider(facts: ActorFacts, provider: Provider) -> bool:
+    """The provider themself or an owner/admin of their group: the practice-side view."""
+    return is_own_provider(facts, provider) or administers_group(facts, provider.group_id)
+
+
+def can_see_provider(facts: ActorFacts, provider: Provider) -> bool:
+    """Active providers are public; the rest only to themselves, their admins and staff."""
+    return (
+        provider.status == ProviderStatus.ACTIVE
+        or manages_provider(facts, provider)
+        or facts.is_staff
+    )
+
+
+def sees_unverified_credentials(facts: ActorFacts, provider: Provider) -> bool:
+    """Pending or rejected licenses and credentials: the provider, their admins, staff."""
+    return manages_provider(facts, provider) or facts.is_staff
+
+
+def can_see_client(
+    facts: ActorFacts, client_id: int, rostered_by: Iterable[tuple[int, int | None]]
+) -> bool:
+    """The client themself, or a provider (or their group's admins) with them on a roster.
+
+    `rostered_by` holds (provider id, provider's group id) of every roster entry, active
+    or archived.
+    """
+    if facts.client_id == client_id:
+        return True
+    return any(
+        provider_id == facts.provider_id or administers_group(facts, group_id)
+        for provider_id, group_id in rostered_by
+    )
+
+
+def can_see_appointment(facts: ActorFacts, appointment: Appointment) -> bool:
+    """Its client and provider, the admins of the group it was booked in, and staff."""
+    return (
+        appointment.client_id == facts.client_id
+        or appointment.provider_id == facts.provider_id
+        or administers_group(facts, appointment.group_id)
+        or facts.is_staff
+    )
+
+
+def is_party_to_appointment(facts: ActorFacts, appointment: Appointment) -> bool:
+    """Telehealth links go to the appointment's own client and provider only."""
+    return appointment.client_id == facts.client_id or appointment.provider_id == facts.provider_id
+
+
+def can_see_conversation(facts: ActorFacts, conversation: Conversation) -> bool:
+    """Only its two parties: never group admins, never staff."""
+    return (
+        conversation.client_id == facts.client_id or conversation.provider_id == facts.provider_id
+    )

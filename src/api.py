@@ -22,7 +22,8 @@ from carepath.schema.types.clients import Client, ClientLocation
 from carepath.schema.types.practice import Group, Provider, TelehealthLocation
 from carepath.schema.types.users import User
 
-MAX_DEPTH = 12
+# RULES.md counts the root field as level 1; strawberry counts it as depth 0.
+MAX_DEPTH = 12 - 1
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 

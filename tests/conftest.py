@@ -1,0 +1,119 @@
+"""One app per test session on a fresh database (SQLite, or PostgreSQL via DATABASE_URL),
+a real SMTP server, and a clean database for every test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+from tortoise import connections
+
+from carepath.app import create_app
+from carepath.settings import Settings
+from tests.support import Api, SmtpServer
+
+TEST_SECRET = "test-secret-key-with-at-least-32-characters"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "asyncpg://", "postgresql://")) else None
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A database of its own for this session, dropped at the end on PostgreSQL."""
+    base = _postgres_url()
+    if base is None:
+        yield f"sqlite://{tmp_path_factory.mktemp('db') / 'carepath.db'}"
+        return
+    name = f"carepath_test_{uuid.uuid4().hex[:10]}"
+    admin_dsn = base.replace("asyncpg://", "postgres://")
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    yield base.rsplit("/", 1)[0] + "/" + name
+    admin = await asyncpg.connect(admin_dsn)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, smtp_server: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return Settings(
+        secret_key=TEST_SECRET,
+        database_url=database_url,
+        smtp_url=smtp_server.url,
+        mail_dir=Path(tmp_path_factory.mktemp("mail")),
+        mail_poll_seconds=0.05,
+        public_base_url="https://app.carepath.test",
+        public_api_url="https://api.carepath.test",
+        smtp_timeout_seconds=2,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(
+    app: Starlette, settings: Settings, smtp_server: SmtpServer
+) -> AsyncIterator[None]:
+    yield
+    await wipe(settings)
+    smtp_server.handler.messages.clear()
+    smtp_server.handler.reply = None
+    if smtp_server.controller is None:
+        smtp_server.start()
+
+
+async def wipe(settings: Settings) -> None:
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(
+        "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+        if not settings.is_sqlite
+        else "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    tables = [r["name"] for r in rows if r["name"] != "tortoise_migrations"]
+    if settings.is_sqlite:
+        await conn.execute_script(
+            "PRAGMA foreign_keys = OFF;"
+            + "".join(f'DELETE FROM "{t}";' for t in tables)
+            + "PRAGMA foreign_keys = ON;"
+        )
+    else:
+        await conn.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def api(http: httpx.AsyncClient) -> Api:
+    return Api(http)

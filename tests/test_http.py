@@ -1,0 +1,130 @@
+"""HTTP and GraphQL protections: GET only for GraphiQL, limits, masked internal errors."""
+
+from __future__ import annotations
+
+import httpx
+
+from carepath.models import User
+from tests.factories import PASSWORD, sign_up
+from tests.support import Api, error_codes
+
+SIGN_UP = (
+    """
+mutation { signUp(input: {email: "x@example.com", password: "%s", fullName: "X"}) { token } }
+"""
+    % PASSWORD
+)
+
+
+async def test_get_serves_graphiql_to_browsers(http: httpx.AsyncClient) -> None:
+    response = await http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_queries_over_get_are_refused(http: httpx.AsyncClient) -> None:
+    response = await http.get("/graphql", params={"query": "{ me { id } }"})
+    assert response.status_code == 405
+    json_get = await http.get(
+        "/graphql", params={"query": "{ me { id } }"}, headers={"Accept": "application/json"}
+    )
+    assert json_get.status_code == 405
+
+
+async def test_malformed_json_is_400(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/graphql", content=b'{"query": "{ me { id }', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+async def test_graphql_response_json_is_served(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ me { id } }"},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"me": None}}
+
+
+async def test_mutation_is_not_run_without_post(http: httpx.AsyncClient) -> None:
+    response = await http.get(
+        "/graphql", params={"query": SIGN_UP}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 405
+    assert await User.all().count() == 0
+
+
+async def test_invalid_token_is_one_top_level_error_whatever_is_asked(api: Api) -> None:
+    for query in ("{ me { id } }", SIGN_UP, "{ __typename }"):
+        result = await api(query, token="not-a-real-token")
+        assert result["data"] is None
+        assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert await User.all().count() == 0
+
+
+async def test_non_bearer_authorization_is_refused(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Authorization": "Basic abc"}
+    )
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_deep_documents_are_refused(api: Api) -> None:
+    account = await sign_up(api, "deep@example.com")
+    nested = (
+        "me { providerProfile { group { owner { providerProfile { group { owner {"
+        " providerProfile { group { owner { providerProfile { group { id } } } } } } } } } } } }"
+    )
+    result = await api("{ %s }" % nested, token=account.token)
+    assert result.get("data") is None
+    assert "depth" in result["errors"][0]["message"].lower()
+
+
+async def test_twelve_levels_are_allowed(api: Api) -> None:
+    # level 1 is `me`; 12 levels deep in all.
+    query = (
+        "{ me { providerProfile { group { owner { providerProfile { group { owner {"
+        " providerProfile { group { owner { providerProfile { id } } } } } } } } } } } }"
+    )
+    result = await api(query)
+    assert "errors" not in result, result
+    assert result["data"] == {"me": None}
+
+
+async def test_too_many_aliases_are_refused(api: Api) -> None:
+    aliases = " ".join(f"a{n}: me {{ id }}" for n in range(31))
+    result = await api("{ %s }" % aliases)
+    assert result.get("data") is None
+    assert result["errors"]
+
+
+async def test_too_many_tokens_are_refused(api: Api) -> None:
+    fields = " ".join("__typename" for _ in range(5001))
+    result = await api("{ %s }" % fields)
+    assert result.get("data") is None
+    assert result["errors"]
+
+
+async def test_unknown_fields_are_refused_before_running(api: Api) -> None:
+    result = await api(
+        'mutation { signUp(input: {email: "u@example.com", password: "%s", fullName: "U",'
+        " admin: true}) { token } }" % PASSWORD
+    )
+    assert result.get("data") is None and result["errors"]
+    assert await User.all().count() == 0
+
+
+async def test_wrong_types_are_refused_before_running(api: Api) -> None:
+    result = await api(
+        "mutation($i: SignUpInput!) { signUp(input: $i) { token } }",
+        {"i": {"email": 42, "password": PASSWORD, "fullName": ["X"]}},
+    )
+    assert result.get("data") is None and result["errors"]
+    assert await User.all().count() == 0
+
+
+async def test_health_answers(http: httpx.AsyncClient) -> None:
+    response = await http.get("/healthz")
+    assert response.json() == {"status": "ok"}

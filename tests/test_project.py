@@ -1,0 +1,67 @@
+"""The project stays consistent: migrations match the models, schema.graphql matches the code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tortoise.context import TortoiseContext
+from tortoise.migrations.autodetector import MigrationAutodetector
+
+from carepath.api import schema
+from carepath.cli import main
+from carepath.db import tortoise_config
+from carepath.settings import DEV_SECRET_KEY, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_migrations_match_the_models(tmp_path: Path) -> None:
+    config = tortoise_config(f"sqlite://{tmp_path / 'drift.db'}")
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config, init_connections=False)
+        apps = {label: dict(app) for label, app in config["apps"].items()}
+        writers = await MigrationAutodetector(ctx.apps, apps).changes()
+    pending = [op for writer in writers for op in writer.migration.operations]
+    assert pending == [], "models changed without a migration: run `tortoise makemigrations`"
+
+
+def test_checked_in_schema_matches_the_code() -> None:
+    checked_in = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    assert checked_in == schema.as_str() + "\n", "run `make schema` and commit schema.graphql"
+
+
+def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
+    output = tmp_path / "out.graphql"
+    assert main(["export-schema", "--output", str(output)]) == 0
+    assert output.read_text(encoding="utf-8") == schema.as_str() + "\n"
+
+
+def test_production_refuses_the_dev_secret() -> None:
+    with pytest.raises(SettingsError):
+        load_settings({"CAREPATH_ENV": "production"})
+    with pytest.raises(SettingsError):
+        load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY})
+    with pytest.raises(SettingsError):
+        load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": "short"})
+    ok = load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": "s" * 40})
+    assert ok.secret_key == "s" * 40
+
+
+def test_settings_defaults_follow_the_rules() -> None:
+    settings = load_settings({})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.public_base_url == "http://127.0.0.1:8000"
+    assert settings.database_url == "sqlite://var/carepath.db"
+    assert settings.smtp_url is None and settings.redis_url is None
+    assert settings.booking_min_notice_minutes == 120 and settings.reminder_lead_hours == 24
+
+
+def test_settings_read_the_environment() -> None:
+    settings = load_settings(
+        {"PORT": "9000", "HOST": "0.0.0.0", "REMINDER_LEAD_HOURS": "48", "SMTP_URL": "smtp://m:25"}
+    )
+    assert settings.public_api_url == "http://0.0.0.0:9000"
+    assert settings.reminder_lead_hours == 48 and settings.smtp_url == "smtp://m:25"
+    with pytest.raises(SettingsError):
+        load_settings({"PORT": "eighty"})

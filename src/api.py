@@ -16,7 +16,11 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from carepath.resolvers.accounts import AccountMutations
+from carepath.resolvers.directory import PracticeQuery
+from carepath.resolvers.groups import GroupMutations
+from carepath.resolvers.providers import ProviderMutations
 from carepath.resolvers.query import CoreQuery
+from carepath.resolvers.rosters import RosterMutations
 from carepath.schema.errors import MaskInternalErrors
 from carepath.schema.types.clients import Client, ClientLocation
 from carepath.schema.types.practice import Group, Provider, TelehealthLocation
@@ -27,8 +31,10 @@ MAX_DEPTH = 12 - 1
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
-Query = merge_types("Query", (CoreQuery,))
-Mutation = merge_types("Mutation", (AccountMutations,))
+Query = merge_types("Query", (CoreQuery, PracticeQuery))
+Mutation = merge_types(
+    "Mutation", (AccountMutations, ProviderMutations, GroupMutations, RosterMutations)
+)
 
 
 class CarepathSchema(strawberry.Schema):

@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from carepath.models import (
+    Appointment,
     AvailabilityWindow,
     Client,
     ClientLocation,
@@ -72,6 +73,9 @@ class Loaders:
     )
     client_by_id: DataLoader[int, Client | None] = field(default_factory=_one(Client))
     client_by_user: DataLoader[int, Client | None] = field(default_factory=_one(Client, "user_id"))
+    appointment_by_id: DataLoader[int, Appointment | None] = field(
+        default_factory=_one(Appointment)
+    )
     group_by_id: DataLoader[int, Group | None] = field(default_factory=_one(Group))
     insurance_by_client: DataLoader[int, Insurance | None] = field(
         default_factory=_one(Insurance, "client_id")

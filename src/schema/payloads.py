@@ -8,6 +8,7 @@ import strawberry
 
 from carepath.schema.errors import UserError
 from carepath.schema.types.clients import Client, ClientLocation
+from carepath.schema.types.operations import Payout, ProviderRemovalRequest
 from carepath.schema.types.practice import (
     Credential,
     Group,
@@ -92,4 +93,16 @@ class ClientPayload:
 @strawberry.type
 class ClientLocationPayload:
     client_location: ClientLocation | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RemovalRequestPayload:
+    removal_request: ProviderRemovalRequest | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PayoutsPayload:
+    payouts: list[Payout] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)

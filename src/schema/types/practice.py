@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from carepath.models import Client as ClientModel
+from carepath.models import Credential as CredentialModel
 from carepath.models import Group as GroupModel
+from carepath.models import License as LicenseModel
 from carepath.models import Provider as ProviderModel
+from carepath.models import ProviderRemovalRequest as RemovalRequestModel
 from carepath.models import TelehealthLocation as TelehealthLocationModel
 from carepath.models.enums import (
     CredentialingStatus,
@@ -28,6 +31,7 @@ from carepath.services import visibility
 from carepath.services.availability import format_minute
 
 if TYPE_CHECKING:
+    from carepath.schema.types.operations import ProviderRemovalRequest
     from carepath.schema.types.users import User
 
 UserType = Annotated["User", strawberry.lazy("carepath.schema.types.users")]
@@ -40,12 +44,29 @@ class License:
     number: str
     status: VerificationStatus
 
+    @classmethod
+    def of(cls, row: LicenseModel) -> License:
+        return cls(
+            id=to_global_id("License", row.id),
+            state=UsState(row.state),
+            number=row.number,
+            status=VerificationStatus(row.status),
+        )
+
 
 @strawberry.type
 class Credential:
     id: strawberry.ID
     state: UsState
     status: CredentialingStatus
+
+    @classmethod
+    def of(cls, row: CredentialModel) -> Credential:
+        return cls(
+            id=to_global_id("Credential", row.id),
+            state=UsState(row.state),
+            status=CredentialingStatus(row.status),
+        )
 
 
 @strawberry.type
@@ -160,14 +181,7 @@ class Provider(Node):
         rows = await info.context.loaders.licenses_by_provider.load(self.model.id)
         everything = visibility.sees_unverified_credentials(await facts(info), self.model)
         return [
-            License(
-                id=to_global_id("License", r.id),
-                state=UsState(r.state),
-                number=r.number,
-                status=VerificationStatus(r.status),
-            )
-            for r in rows
-            if everything or r.status == VerificationStatus.VERIFIED
+            License.of(r) for r in rows if everything or r.status == VerificationStatus.VERIFIED
         ]
 
     @strawberry.field
@@ -175,11 +189,7 @@ class Provider(Node):
         rows = await info.context.loaders.credentials_by_provider.load(self.model.id)
         everything = visibility.sees_unverified_credentials(await facts(info), self.model)
         return [
-            Credential(
-                id=to_global_id("Credential", r.id),
-                state=UsState(r.state),
-                status=CredentialingStatus(r.status),
-            )
+            Credential.of(r)
             for r in rows
             if everything or r.status == CredentialingStatus.CREDENTIALED
         ]
@@ -311,3 +321,17 @@ class Group(Node):
         return await paginate(
             queryset, Page(first, after, last, before), Ordering("id"), lambda c: Client(model=c)
         )
+
+    @strawberry.field
+    async def removal_requests(
+        self, info: Info
+    ) -> list[
+        Annotated[ProviderRemovalRequest, strawberry.lazy("carepath.schema.types.operations")]
+    ]:
+        from carepath.schema.types.operations import ProviderRemovalRequest
+
+        viewer = await facts(info)
+        if not (visibility.administers_group(viewer, self.model.id) or viewer.is_staff):
+            deny(info)
+        rows = await RemovalRequestModel.filter(group_id=self.model.id).order_by("id")
+        return [ProviderRemovalRequest(model=r) for r in rows]

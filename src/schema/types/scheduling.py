@@ -1,0 +1,149 @@
+"""Appointments: visible to their client and provider, the group's admins and staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from carepath.models import Appointment as AppointmentModel
+from carepath.models.enums import (
+    AppointmentKind,
+    AppointmentStatus,
+    BillingType,
+    BookedBy,
+    Modality,
+)
+from carepath.schema.access import can_see_client, deny, facts
+from carepath.schema.context import Info
+from carepath.schema.ids import to_global_id
+from carepath.schema.node import Node
+from carepath.services import visibility
+
+if TYPE_CHECKING:
+    from carepath.models import TelehealthLocation as TelehealthLocationModel
+    from carepath.schema.types.clients import Client, ClientLocation
+    from carepath.schema.types.practice import Provider
+
+
+@strawberry.type
+class TimeSlot:
+    starts_at: datetime
+    ends_at: datetime
+
+
+@strawberry.type
+class Appointment(Node):
+    """Only built for viewers who may see it (services.visibility.can_see_appointment)."""
+
+    model: strawberry.Private[AppointmentModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Appointment", self.model.id)
+
+    @strawberry.field
+    async def provider(
+        self, info: Info
+    ) -> Annotated[Provider, strawberry.lazy("carepath.schema.types.practice")]:
+        from carepath.schema.types.practice import Provider
+
+        provider = await info.context.loaders.provider_by_id.load(self.model.provider_id)
+        assert provider is not None
+        return Provider(model=provider)
+
+    @strawberry.field
+    async def client(
+        self, info: Info
+    ) -> Annotated[Client, strawberry.lazy("carepath.schema.types.clients")]:
+        from carepath.schema.types.clients import Client
+
+        client = await info.context.loaders.client_by_id.load(self.model.client_id)
+        assert client is not None
+        if not await can_see_client(info, client):
+            deny(info)
+        return Client(model=client)
+
+    @strawberry.field
+    def kind(self) -> AppointmentKind:
+        return AppointmentKind(self.model.kind)
+
+    @strawberry.field
+    def modality(self) -> Modality:
+        return Modality(self.model.modality)
+
+    @strawberry.field
+    def starts_at(self) -> datetime:
+        return self.model.starts_at
+
+    @strawberry.field
+    def ends_at(self) -> datetime:
+        return self.model.ends_at
+
+    @strawberry.field
+    def status(self) -> AppointmentStatus:
+        return AppointmentStatus(self.model.status)
+
+    @strawberry.field
+    def booked_by(self) -> BookedBy:
+        return BookedBy(self.model.booked_by)
+
+    async def _location(self, info: Info) -> TelehealthLocationModel | None:
+        """The appointment's platform: the one it was booked with, else the current default."""
+        if self.model.modality != Modality.TELEHEALTH:
+            return None
+        if not visibility.is_party_to_appointment(await facts(info), self.model):
+            deny(info)
+        locations = await info.context.loaders.telehealth_by_provider.load(self.model.provider_id)
+        chosen = [loc for loc in locations if loc.id == self.model.telehealth_location_id]
+        defaults = [loc for loc in locations if loc.is_default]
+        candidates = chosen or defaults
+        return candidates[0] if candidates else None
+
+    @strawberry.field(
+        description="The telehealth link for this appointment; "
+        "seen only by its client and provider."
+    )
+    async def telehealth_link(self, info: Info) -> str | None:
+        location = await self._location(info)
+        return location.url if location else None
+
+    @strawberry.field
+    async def telehealth_instructions(self, info: Info) -> str | None:
+        location = await self._location(info)
+        return location.instructions if location else None
+
+    @strawberry.field(
+        description="Appointments scheduled together as a recurring series share this id."
+    )
+    def series_id(self) -> strawberry.ID | None:
+        series_id = self.model.series_id
+        return to_global_id("AppointmentSeries", series_id) if series_id else None
+
+    @strawberry.field(description="Where the client was during the session, given at confirmation.")
+    async def client_location(
+        self, info: Info
+    ) -> Annotated[ClientLocation, strawberry.lazy("carepath.schema.types.clients")] | None:
+        from carepath.schema.types.clients import ClientLocation
+
+        if self.model.client_location_id is None:
+            return None
+        location = await info.context.loaders.location_by_id.load(self.model.client_location_id)
+        return ClientLocation(model=location) if location else None
+
+    @strawberry.field
+    def billing_type(self) -> BillingType | None:
+        return BillingType(self.model.billing_type) if self.model.billing_type else None
+
+    @strawberry.field
+    def confirmed_at(self) -> datetime | None:
+        return self.model.confirmed_at
+
+    @strawberry.field
+    def cancelled_at(self) -> datetime | None:
+        return self.model.cancelled_at
+
+    @strawberry.field
+    def cancellation_reason(self) -> str | None:
+        return self.model.cancellation_reason

@@ -1,0 +1,134 @@
+"""Provider rosters, transfers between a group's clinicians, and a client's own details."""
+
+from __future__ import annotations
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from carepath.clock import utcnow
+from carepath.models import Client, ClientLocation, Insurance, Provider, RosterEntry, User
+from carepath.models.enums import ProviderStatus, RosterStatus, UsState
+from carepath.services import audit
+from carepath.services.actor import Actor
+from carepath.services.errors import ErrorCode, RuleViolation
+from carepath.services.guards import (
+    require_care_team,
+    require_group_admin,
+    require_manager,
+    visible_client,
+    visible_provider,
+)
+from carepath.services.validation import clean_email, clean_optional_text, clean_text, email_key
+
+
+async def activate_on_roster(provider_id: int, client_id: int) -> RosterEntry:
+    """Adds the client to the roster, or re-activates an archived entry (one row per pair)."""
+    entry = await RosterEntry.get_or_none(provider_id=provider_id, client_id=client_id)
+    if entry is None:
+        try:
+            async with in_transaction():
+                return await RosterEntry.create(provider_id=provider_id, client_id=client_id)
+        except IntegrityError:
+            entry = await RosterEntry.get(provider_id=provider_id, client_id=client_id)
+    if entry.status != RosterStatus.ACTIVE:
+        entry.status = RosterStatus.ACTIVE
+        entry.archived_at = None
+        await entry.save(update_fields=["status", "archived_at"])
+    return entry
+
+
+async def _archive(provider_id: int, client_id: int) -> None:
+    archived = await RosterEntry.filter(
+        provider_id=provider_id, client_id=client_id, status=RosterStatus.ACTIVE
+    ).update(status=RosterStatus.ARCHIVED, archived_at=utcnow())
+    if archived != 1:
+        raise RuleViolation(
+            ErrorCode.NOT_ON_ROSTER,
+            "The client is not on this provider's active roster.",
+            "clientId",
+        )
+
+
+async def add_client_to_roster(
+    actor: Actor, provider_id: int | None, email: str
+) -> tuple[Provider, Client]:
+    """Recognises an existing client account by email."""
+    actor.require_user()
+    provider = await visible_provider(actor, provider_id, "providerId")
+    require_manager(await actor.facts(), provider)
+    user = await User.get_or_none(email_key=email_key(clean_email(email)))
+    client = await Client.get_or_none(user_id=user.id) if user else None
+    if client is None:
+        raise RuleViolation(
+            ErrorCode.ACCOUNT_NOT_FOUND, "No client account has that email address.", "email"
+        )
+    await activate_on_roster(provider.id, client.id)
+    await audit.record(actor.user_id, "add_client_to_roster", "Client", client.id)
+    return provider, client
+
+
+async def archive_client(
+    actor: Actor, provider_id: int | None, client_id: int | None
+) -> tuple[Provider, Client]:
+    actor.require_user()
+    provider = await visible_provider(actor, provider_id, "providerId")
+    client = await visible_client(actor, client_id, "clientId")
+    require_manager(await actor.facts(), provider)
+    await _archive(provider.id, client.id)
+    await audit.record(actor.user_id, "archive_client", "Client", client.id)
+    return provider, client
+
+
+async def transfer_client(
+    actor: Actor, client_id: int | None, from_provider_id: int | None, to_provider_id: int | None
+) -> tuple[Provider, Client]:
+    """Archive on one provider and add on another of the same group, in one transaction."""
+    actor.require_user()
+    source = await visible_provider(actor, from_provider_id, "fromProviderId")
+    target = await visible_provider(actor, to_provider_id, "toProviderId")
+    client = await visible_client(actor, client_id, "clientId")
+    facts = await actor.facts()
+    require_group_admin(facts, source.group_id)
+    require_group_admin(facts, target.group_id)
+    if source.group_id != target.group_id:
+        raise RuleViolation(ErrorCode.NOT_IN_GROUP, "Both providers must be in the same group.")
+    if target.status != ProviderStatus.ACTIVE:
+        raise RuleViolation(
+            ErrorCode.PROVIDER_ARCHIVED,
+            "The receiving provider takes no new clients.",
+            "toProviderId",
+        )
+    async with in_transaction():
+        await _archive(source.id, client.id)
+        await activate_on_roster(target.id, client.id)
+    await audit.record(actor.user_id, "transfer_client", "Client", client.id)
+    return target, client
+
+
+async def set_insurance(
+    actor: Actor, client_id: int | None, payer_name: str, in_network: bool
+) -> Client:
+    actor.require_user()
+    client = await visible_client(actor, client_id, "clientId")
+    await require_care_team(actor, client)
+    payer = clean_text(payer_name, "payerName", max_length=200, what="the payer's name")
+    async with in_transaction():
+        updated = await Insurance.filter(client_id=client.id).update(
+            payer_name=payer, in_network=in_network
+        )
+        if not updated:
+            await Insurance.create(client_id=client.id, payer_name=payer, in_network=in_network)
+    await audit.record(actor.user_id, "set_insurance", "Client", client.id)
+    return client
+
+
+async def add_client_location(
+    actor: Actor, client_id: int | None, state: UsState, label: str | None
+) -> ClientLocation:
+    actor.require_user()
+    client = await visible_client(actor, client_id, "clientId")
+    await require_care_team(actor, client)
+    clean_label = clean_optional_text(label, "label", max_length=120)
+    location = await ClientLocation.create(client_id=client.id, state=state, label=clean_label)
+    await audit.record(actor.user_id, "add_client_location", "ClientLocation", location.id)
+    return location

@@ -21,9 +21,12 @@ from carepath.resolvers.groups import GroupMutations
 from carepath.resolvers.providers import ProviderMutations
 from carepath.resolvers.query import CoreQuery
 from carepath.resolvers.rosters import RosterMutations
+from carepath.resolvers.scheduling import SchedulingMutations
 from carepath.schema.errors import MaskInternalErrors
 from carepath.schema.types.clients import Client, ClientLocation
-from carepath.schema.types.practice import Group, Provider, TelehealthLocation
+from carepath.schema.types.groups import Group
+from carepath.schema.types.practice import Provider, TelehealthLocation
+from carepath.schema.types.scheduling import Appointment
 from carepath.schema.types.users import User
 
 # RULES.md counts the root field as level 1; strawberry counts it as depth 0.
@@ -33,7 +36,8 @@ MAX_TOKENS = 5000
 
 Query = merge_types("Query", (CoreQuery, PracticeQuery))
 Mutation = merge_types(
-    "Mutation", (AccountMutations, ProviderMutations, GroupMutations, RosterMutations)
+    "Mutation",
+    (AccountMutations, ProviderMutations, GroupMutations, RosterMutations, SchedulingMutations),
 )
 
 
@@ -46,7 +50,7 @@ def build_schema() -> strawberry.Schema:
     return CarepathSchema(
         query=Query,
         mutation=Mutation,
-        types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation],
+        types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation, Appointment],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

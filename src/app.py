@@ -25,6 +25,7 @@ from carepath.events.bus import EventBus, InMemoryBus
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
 from carepath.schema.context import Context
+from carepath.services import calendar_feed
 from carepath.services.actor import Actor, anonymous
 from carepath.services.errors import InvalidBearerToken
 from carepath.services.sessions import authenticate, bearer_token
@@ -125,6 +126,18 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def calendar(request: Request) -> Response:
+    """The provider's secret feed; an unknown or rotated-out secret is a plain 404."""
+    text = await calendar_feed.feed(request.path_params["secret"])
+    if text is None:
+        return PlainTextResponse("Not found.", status_code=404)
+    return Response(
+        text,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
 class Runtime:
     """What the lifespan starts and stops: event bus, mail worker, embedded SMTP server."""
 
@@ -213,6 +226,7 @@ def create_app(
         Route("/graphql", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
+        Route("/calendar/{secret}.ics", calendar, methods=["GET"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime

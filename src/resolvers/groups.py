@@ -14,8 +14,9 @@ from carepath.schema.payloads import (
     ProviderPayload,
     RemovalRequestPayload,
 )
+from carepath.schema.types.groups import Group
 from carepath.schema.types.operations import Payout, ProviderRemovalRequest
-from carepath.schema.types.practice import Group, Provider
+from carepath.schema.types.practice import Provider
 from carepath.services import groups
 from carepath.services.groups import NewGroupProvider
 

@@ -10,7 +10,9 @@ from carepath.schema.context import Info
 from carepath.schema.ids import parse_global_id
 from carepath.schema.node import Node
 from carepath.schema.types.clients import Client, ClientLocation
-from carepath.schema.types.practice import Group, Provider, TelehealthLocation
+from carepath.schema.types.groups import Group
+from carepath.schema.types.practice import Provider, TelehealthLocation
+from carepath.schema.types.scheduling import Appointment
 from carepath.schema.types.users import User, can_see_user
 from carepath.services import visibility
 
@@ -56,6 +58,13 @@ async def _telehealth_location(info: Info, pk: int) -> Node | None:
     return TelehealthLocation(model=location)
 
 
+async def _appointment(info: Info, pk: int) -> Node | None:
+    appointment = await info.context.loaders.appointment_by_id.load(pk)
+    if appointment is None or not visibility.can_see_appointment(await facts(info), appointment):
+        return None
+    return Appointment(model=appointment)
+
+
 NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "User": _user,
     "Client": _client,
@@ -63,6 +72,7 @@ NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "Provider": _provider,
     "Group": _group,
     "TelehealthLocation": _telehealth_location,
+    "Appointment": _appointment,
 }
 
 

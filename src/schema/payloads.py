@@ -8,14 +8,15 @@ import strawberry
 
 from carepath.schema.errors import UserError
 from carepath.schema.types.clients import Client, ClientLocation
+from carepath.schema.types.groups import Group
 from carepath.schema.types.operations import Payout, ProviderRemovalRequest
 from carepath.schema.types.practice import (
     Credential,
-    Group,
     License,
     Provider,
     TelehealthLocation,
 )
+from carepath.schema.types.scheduling import Appointment
 from carepath.schema.types.users import User
 
 
@@ -105,4 +106,16 @@ class RemovalRequestPayload:
 @strawberry.type
 class PayoutsPayload:
     payouts: list[Payout] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AppointmentPayload:
+    appointment: Appointment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AppointmentsPayload:
+    appointments: list[Appointment] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)

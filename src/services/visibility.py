@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tortoise.expressions import Q
+
 from carepath.models import Appointment, Conversation, Provider
 from carepath.models.enums import ProviderStatus
 from carepath.services.actor import ActorFacts
@@ -75,3 +77,17 @@ def can_see_conversation(facts: ActorFacts, conversation: Conversation) -> bool:
     return (
         conversation.client_id == facts.client_id or conversation.provider_id == facts.provider_id
     )
+
+
+def visible_appointments_filter(facts: ActorFacts) -> Q:
+    """The appointments this actor may see, as a query filter (see can_see_appointment)."""
+    if facts.is_staff:
+        return Q()
+    allowed = Q(id=-1)
+    if facts.client_id is not None:
+        allowed |= Q(client_id=facts.client_id)
+    if facts.provider_id is not None:
+        allowed |= Q(provider_id=facts.provider_id)
+    if facts.admin_group_ids:
+        allowed |= Q(group_id__in=list(facts.admin_group_ids))
+    return allowed

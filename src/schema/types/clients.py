@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from tortoise.expressions import Q
 
 from carepath.models import Client as ClientModel
 from carepath.models import ClientLocation as ClientLocationModel
-from carepath.models import Provider as ProviderModel
 from carepath.models.enums import ProviderStatus, RosterStatus, UsState
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.node import Node
+from carepath.schema.pagination import Connection, Page
 
 if TYPE_CHECKING:
     from carepath.schema.types.practice import Provider
+    from carepath.schema.types.scheduling import Appointment
 
 
 @strawberry.type
@@ -90,9 +93,25 @@ class Client(Node):
         return [
             Provider(model=p)
             for p in providers
-            if p is not None and _listed(p) and visibility.can_see_provider(viewer, p)
+            if p is not None
+            and p.status != ProviderStatus.REMOVED
+            and visibility.can_see_provider(viewer, p)
         ]
 
+    @strawberry.field
+    async def appointments(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Appointment, strawberry.lazy("carepath.schema.types.scheduling")]]:
+        from carepath.schema.appointment_lists import appointment_connection
 
-def _listed(provider: ProviderModel) -> bool:
-    return provider.status != ProviderStatus.REMOVED
+        scope = Q(client_id=self.model.id)
+        return await appointment_connection(
+            info, scope, from_, to, Page(first, after, last, before)
+        )

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from tortoise.expressions import Q
 
 from carepath.models import Client as ClientModel
 from carepath.models import Credential as CredentialModel
-from carepath.models import Group as GroupModel
 from carepath.models import License as LicenseModel
 from carepath.models import Provider as ProviderModel
-from carepath.models import ProviderRemovalRequest as RemovalRequestModel
 from carepath.models import TelehealthLocation as TelehealthLocationModel
 from carepath.models.enums import (
+    AppointmentKind,
     CredentialingStatus,
     IntakeMode,
     ProviderStatus,
@@ -22,19 +23,21 @@ from carepath.models.enums import (
     VerificationStatus,
 )
 from carepath.schema.access import deny, facts, require_manager
+from carepath.schema.appointment_lists import appointment_connection
 from carepath.schema.context import Info
+from carepath.schema.errors import bad_user_input
 from carepath.schema.ids import to_global_id
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
 from carepath.schema.types.clients import Client
+from carepath.schema.types.scheduling import Appointment, TimeSlot
 from carepath.services import visibility
 from carepath.services.availability import format_minute
+from carepath.services.booking import available_slots
+from carepath.services.errors import RuleViolation
 
 if TYPE_CHECKING:
-    from carepath.schema.types.operations import ProviderRemovalRequest
-    from carepath.schema.types.users import User
-
-UserType = Annotated["User", strawberry.lazy("carepath.schema.types.users")]
+    from carepath.schema.types.groups import Group
 
 
 @strawberry.type
@@ -170,7 +173,11 @@ class Provider(Node):
         return ProviderStatus(self.model.status)
 
     @strawberry.field
-    async def group(self, info: Info) -> Group | None:
+    async def group(
+        self, info: Info
+    ) -> Annotated[Group, strawberry.lazy("carepath.schema.types.groups")] | None:
+        from carepath.schema.types.groups import Group
+
         if self.model.group_id is None:
             return None
         group = await info.context.loaders.group_by_id.load(self.model.group_id)
@@ -231,6 +238,40 @@ class Provider(Node):
         )
 
     @strawberry.field(
+        description="Open slots for the provider's intake appointment kind "
+        "(or the given kind) between from and to."
+    )
+    async def available_slots(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        kind: AppointmentKind | None = None,
+    ) -> list[TimeSlot]:
+        try:
+            slots = await available_slots(self.model, from_, to, kind, info.context.settings)
+        except RuleViolation as violation:
+            raise bad_user_input(violation.message) from violation
+        return [TimeSlot(starts_at=s, ends_at=e) for s, e in slots]
+
+    @strawberry.field(description="Visible to the provider and the group's admins.")
+    async def appointments(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Appointment]:
+        await require_manager(info, self.model)
+        scope = Q(provider_id=self.model.id)
+        return await appointment_connection(
+            info, scope, from_, to, Page(first, after, last, before)
+        )
+
+    @strawberry.field(
         description="Secret iCalendar feed URL of the provider's appointments; "
         "visible to the provider only."
     )
@@ -241,97 +282,3 @@ class Provider(Node):
         if secret is None:
             return None
         return f"{info.context.settings.public_api_url}/calendar/{secret}.ics"
-
-
-@strawberry.type
-class Group(Node):
-    model: strawberry.Private[GroupModel]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return to_global_id("Group", self.model.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.model.name
-
-    async def _require_insider(self, info: Info) -> None:
-        """Owner, admins, the group's own providers and staff see who runs the group."""
-        viewer = await facts(info)
-        if not (
-            visibility.administers_group(viewer, self.model.id)
-            or viewer.provider_group_id == self.model.id
-            or viewer.is_staff
-        ):
-            deny(info)
-
-    @strawberry.field
-    async def owner(self, info: Info) -> UserType:
-        from carepath.schema.types.users import User
-
-        await self._require_insider(info)
-        user = await info.context.loaders.user_by_id.load(self.model.owner_id)
-        assert user is not None
-        return User(model=user)
-
-    @strawberry.field
-    async def admins(self, info: Info) -> list[UserType]:
-        from carepath.schema.types.users import User
-
-        await self._require_insider(info)
-        memberships = await info.context.loaders.memberships_by_group.load(self.model.id)
-        users = await info.context.loaders.user_by_id.load_many([m.user_id for m in memberships])
-        return [User(model=u) for u in users if u is not None]
-
-    @strawberry.field(
-        description="Archived providers appear only to the group's admins, "
-        "and only with includeArchived."
-    )
-    async def providers(
-        self,
-        info: Info,
-        include_archived: bool = False,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Provider]:
-        admin = visibility.administers_group(await facts(info), self.model.id)
-        queryset = ProviderModel.filter(group_id=self.model.id)
-        if not (include_archived and admin):
-            queryset = queryset.filter(status=ProviderStatus.ACTIVE)
-        else:
-            queryset = queryset.exclude(status=ProviderStatus.REMOVED)
-        return await paginate(
-            queryset, Page(first, after, last, before), Ordering("id"), lambda p: Provider(model=p)
-        )
-
-    @strawberry.field(description="Clients on the roster of any of the group's providers.")
-    async def clients(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Client]:
-        if not visibility.administers_group(await facts(info), self.model.id):
-            deny(info)
-        queryset = ClientModel.filter(roster_entries__provider__group_id=self.model.id).distinct()
-        return await paginate(
-            queryset, Page(first, after, last, before), Ordering("id"), lambda c: Client(model=c)
-        )
-
-    @strawberry.field
-    async def removal_requests(
-        self, info: Info
-    ) -> list[
-        Annotated[ProviderRemovalRequest, strawberry.lazy("carepath.schema.types.operations")]
-    ]:
-        from carepath.schema.types.operations import ProviderRemovalRequest
-
-        viewer = await facts(info)
-        if not (visibility.administers_group(viewer, self.model.id) or viewer.is_staff):
-            deny(info)
-        rows = await RemovalRequestModel.filter(group_id=self.model.id).order_by("id")
-        return [ProviderRemovalRequest(model=r) for r in rows]

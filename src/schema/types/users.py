@@ -18,7 +18,8 @@ from carepath.services.actor import ActorFacts
 
 if TYPE_CHECKING:
     from carepath.schema.types.clients import Client
-    from carepath.schema.types.practice import Group, Provider
+    from carepath.schema.types.groups import Group
+    from carepath.schema.types.practice import Provider
 
 
 @strawberry.type
@@ -83,8 +84,8 @@ class User(Node):
     @strawberry.field(description="Groups this user owns or administers.")
     async def administers(
         self, info: Info
-    ) -> list[Annotated[Group, strawberry.lazy("carepath.schema.types.practice")]]:
-        from carepath.schema.types.practice import Group
+    ) -> list[Annotated[Group, strawberry.lazy("carepath.schema.types.groups")]]:
+        from carepath.schema.types.groups import Group
 
         memberships = await info.context.loaders.memberships_by_user.load(self.model.id)
         groups = await info.context.loaders.group_by_id.load_many([m.group_id for m in memberships])

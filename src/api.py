@@ -18,10 +18,12 @@ from strawberry.tools import merge_types
 from carepath.resolvers.accounts import AccountMutations
 from carepath.resolvers.directory import PracticeQuery
 from carepath.resolvers.groups import GroupMutations
+from carepath.resolvers.messaging import MessagingMutations, MessagingQuery
 from carepath.resolvers.providers import ProviderMutations
 from carepath.resolvers.query import CoreQuery
 from carepath.resolvers.rosters import RosterMutations
 from carepath.resolvers.scheduling import SchedulingMutations
+from carepath.resolvers.subscriptions import Subscription
 from carepath.schema.errors import MaskInternalErrors
 from carepath.schema.types.clients import Client, ClientLocation
 from carepath.schema.types.groups import Group
@@ -34,10 +36,17 @@ MAX_DEPTH = 12 - 1
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
-Query = merge_types("Query", (CoreQuery, PracticeQuery))
+Query = merge_types("Query", (CoreQuery, PracticeQuery, MessagingQuery))
 Mutation = merge_types(
     "Mutation",
-    (AccountMutations, ProviderMutations, GroupMutations, RosterMutations, SchedulingMutations),
+    (
+        AccountMutations,
+        ProviderMutations,
+        GroupMutations,
+        RosterMutations,
+        SchedulingMutations,
+        MessagingMutations,
+    ),
 )
 
 
@@ -50,6 +59,7 @@ def build_schema() -> strawberry.Schema:
     return CarepathSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation, Appointment],
         extensions=[
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

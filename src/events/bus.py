@@ -11,6 +11,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,9 @@ class EventBus(Protocol):
 
     async def publish(self, channel: str, event: Event) -> None: ...
 
-    def subscribe(self, channels: Iterable[str]) -> AsyncIterator[Event]: ...
+    def listen(self, channels: Iterable[str]) -> AbstractAsyncContextManager[asyncio.Queue[Event]]:
+        """A queue that receives the channels' events while the context is open."""
+        ...
 
 
 class _Fanout:
@@ -49,6 +52,16 @@ class _Fanout:
     def add(self, channels: Iterable[str], queue: asyncio.Queue[Event]) -> None:
         for channel in channels:
             self._queues[channel].add(queue)
+
+    @contextlib.asynccontextmanager
+    async def listening(self, channels: Iterable[str]) -> AsyncIterator[asyncio.Queue[Event]]:
+        wanted = list(channels)
+        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_LIMIT)
+        self.add(wanted, queue)
+        try:
+            yield queue
+        finally:
+            self.remove(wanted, queue)
 
     def remove(self, channels: Iterable[str], queue: asyncio.Queue[Event]) -> list[str]:
         """Drops the queue; returns the channels left without any subscriber."""
@@ -79,15 +92,10 @@ class InMemoryBus:
     async def publish(self, channel: str, event: Event) -> None:
         self._fanout.deliver(channel, event)
 
-    async def subscribe(self, channels: Iterable[str]) -> AsyncIterator[Event]:
-        wanted = list(channels)
-        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_LIMIT)
-        self._fanout.add(wanted, queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._fanout.remove(wanted, queue)
+    @contextlib.asynccontextmanager
+    async def listen(self, channels: Iterable[str]) -> AsyncIterator[asyncio.Queue[Event]]:
+        async with self._fanout.listening(channels) as queue:
+            yield queue
 
 
 def encode(event: Event) -> str:

@@ -50,3 +50,18 @@ def password_reset_email(to: str, full_name: str, link: str) -> EmailDraft:
             "If you did not ask for this, ignore this email: your password stays as it is.\n"
         ),
     )
+
+
+def message_waiting_email(to: str, full_name: str, sender_name: str, link: str) -> EmailDraft:
+    """Says only that a message waits: its body is PHI and never leaves the platform."""
+    return EmailDraft(
+        kind="message_waiting",
+        to=to,
+        subject="You have a new message on Carepath",
+        body=(
+            f"Hello {full_name},\n\n"
+            f"{sender_name} sent you a message on Carepath. Sign in to read it:\n\n"
+            f"{link}\n\n"
+            "We send one notice per conversation until you have read it.\n"
+        ),
+    )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from carepath.models import Group as GroupModel
+from carepath.models import Message as MessageModel
 from carepath.schema.access import can_see_client, facts
 from carepath.schema.context import Info
 from carepath.schema.ids import parse_global_id
 from carepath.schema.node import Node
 from carepath.schema.types.clients import Client, ClientLocation
 from carepath.schema.types.groups import Group
+from carepath.schema.types.messaging import Conversation, Message
 from carepath.schema.types.practice import Provider, TelehealthLocation
 from carepath.schema.types.scheduling import Appointment
 from carepath.schema.types.users import User, can_see_user
@@ -65,6 +67,20 @@ async def _appointment(info: Info, pk: int) -> Node | None:
     return Appointment(model=appointment)
 
 
+async def _conversation(info: Info, pk: int) -> Node | None:
+    conversation = await info.context.loaders.conversation_by_id.load(pk)
+    if conversation is None or not visibility.can_see_conversation(await facts(info), conversation):
+        return None
+    return Conversation(model=conversation)
+
+
+async def _message(info: Info, pk: int) -> Node | None:
+    message = await MessageModel.get_or_none(id=pk)
+    if message is None or await _conversation(info, message.conversation_id) is None:
+        return None
+    return Message(model=message)
+
+
 NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "User": _user,
     "Client": _client,
@@ -73,6 +89,8 @@ NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "Group": _group,
     "TelehealthLocation": _telehealth_location,
     "Appointment": _appointment,
+    "Conversation": _conversation,
+    "Message": _message,
 }
 
 

@@ -113,3 +113,16 @@ class Loaders:
     memberships_by_user: DataLoader[int, list[GroupMembership]] = field(
         default_factory=_many(GroupMembership, "user_id")
     )
+    _unread: dict[int, DataLoader[int, int]] = field(default_factory=dict)
+
+    def unread_for(self, viewer_id: int) -> DataLoader[int, int]:
+        """Unread counts as seen by one viewer (the loader is keyed by conversation)."""
+        if viewer_id not in self._unread:
+            from carepath.schema.types.messaging import unread_counts
+
+            async def load(keys: Sequence[int]) -> list[int]:
+                counts = await unread_counts(viewer_id, list(keys))
+                return [counts.get(k, 0) for k in keys]
+
+            self._unread[viewer_id] = DataLoader(load_fn=load)
+        return self._unread[viewer_id]

@@ -109,7 +109,7 @@ def open_slots(
     for slot_start, window in _grid_starts(windows, tz, first_day, last_day):
         slot_end = slot_start + length
         if (
-            lower < slot_start < end
+            lower <= slot_start < end
             and fits_window(slot_start, slot_end, [window], tz)
             and not any(overlaps(slot_start, slot_end, b_start, b_end) for b_start, b_end in busy)
         ):

@@ -1,0 +1,81 @@
+"""Subscriptions over graphql-transport-ws: each event re-checked against the subscriber.
+
+The bus only says "something new": the subscriber's copy is read from the database with
+its own visibility rules. A revoked, expired or idle-timed-out token ends the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from carepath.events.bus import Event
+from carepath.models import Appointment as AppointmentModel
+from carepath.models import Conversation as ConversationModel
+from carepath.models import Message as MessageModel
+from carepath.schema.context import Info
+from carepath.schema.errors import unauthenticated
+from carepath.schema.ids import pk_of
+from carepath.schema.loaders import Loaders
+from carepath.schema.types.messaging import Message
+from carepath.schema.types.scheduling import Appointment
+from carepath.services import visibility
+from carepath.services.sessions import still_live
+
+# How often an idle subscription re-checks that its token is still good.
+SESSION_RECHECK_SECONDS = 10.0
+
+
+async def _events(info: Info, kind: str) -> AsyncGenerator[Event, None]:
+    """The subscriber's events of one kind, for as long as their session stays live."""
+    actor = info.context.actor
+    user = actor.user
+    if user is None:
+        raise unauthenticated()
+    session_id = actor.session.id if actor.session is not None else None
+    async with info.context.bus.listen([f"user:{user.id}"]) as queue:
+        while True:
+            event = None
+            with contextlib.suppress(TimeoutError):
+                event = await asyncio.wait_for(queue.get(), timeout=SESSION_RECHECK_SECONDS)
+            if session_id is not None and not await still_live(info.context.settings, session_id):
+                return
+            if event is not None and event.get("type") == kind:
+                # Fresh loaders and facts: a connection outlives what it cached.
+                info.context.loaders = Loaders()
+                actor.forget_facts()
+                yield event
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Messages sent to the signed-in user, in one conversation or all of theirs."
+    )
+    async def message_received(
+        self, info: Info, conversation_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[Message, None]:
+        wanted = pk_of(conversation_id, "Conversation") if conversation_id else None
+        async for event in _events(info, "message"):
+            if wanted is not None and event.get("conversation_id") != wanted:
+                continue
+            message = await MessageModel.get_or_none(id=event.get("message_id"))
+            if message is None or message.sender_id == info.context.actor.user_id:
+                continue
+            conversation = await ConversationModel.get(id=message.conversation_id)
+            if visibility.can_see_conversation(await info.context.actor.facts(), conversation):
+                yield Message(model=message)
+
+    @strawberry.subscription(
+        description="Sessions confirmed that the signed-in user may see: a client's own, a "
+        "provider's own, every provider's of a group one administers."
+    )
+    async def session_confirmed(self, info: Info) -> AsyncGenerator[Appointment, None]:
+        async for event in _events(info, "session_confirmed"):
+            appointment = await AppointmentModel.get_or_none(id=event.get("appointment_id"))
+            facts = await info.context.actor.facts()
+            if appointment is not None and visibility.can_see_appointment(facts, appointment):
+                yield Appointment(model=appointment)

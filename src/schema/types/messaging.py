@@ -1,0 +1,120 @@
+"""Conversations and messages: seen by their two parties only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from tortoise.functions import Count
+
+from carepath.models import Conversation as ConversationModel
+from carepath.models import Message as MessageModel
+from carepath.schema.context import Info
+from carepath.schema.ids import to_global_id
+from carepath.schema.node import Node
+from carepath.schema.pagination import Connection, Ordering, Page, paginate
+
+if TYPE_CHECKING:
+    from carepath.schema.types.clients import Client
+    from carepath.schema.types.practice import Provider
+    from carepath.schema.types.users import User
+
+
+async def unread_counts(viewer_id: int, conversation_ids: list[int]) -> dict[int, int]:
+    """Messages to the viewer not yet read, per conversation, in one query."""
+    rows = (
+        await MessageModel.filter(conversation_id__in=conversation_ids, read_at=None)
+        .exclude(sender_id=viewer_id)
+        .annotate(unread=Count("id"))
+        .group_by("conversation_id")
+        .values("conversation_id", "unread")
+    )
+    return {row["conversation_id"]: row["unread"] for row in rows}
+
+
+@strawberry.type
+class Conversation(Node):
+    model: strawberry.Private[ConversationModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Conversation", self.model.id)
+
+    @strawberry.field
+    async def provider(
+        self, info: Info
+    ) -> Annotated[Provider, strawberry.lazy("carepath.schema.types.practice")]:
+        from carepath.schema.types.practice import Provider
+
+        provider = await info.context.loaders.provider_by_id.load(self.model.provider_id)
+        assert provider is not None
+        return Provider(model=provider)
+
+    @strawberry.field
+    async def client(
+        self, info: Info
+    ) -> Annotated[Client, strawberry.lazy("carepath.schema.types.clients")]:
+        from carepath.schema.types.clients import Client
+
+        client = await info.context.loaders.client_by_id.load(self.model.client_id)
+        assert client is not None
+        return Client(model=client)
+
+    @strawberry.field
+    async def messages(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Message]:
+        queryset = MessageModel.filter(conversation_id=self.model.id)
+        return await paginate(
+            queryset, Page(first, after, last, before), Ordering("id"), lambda m: Message(model=m)
+        )
+
+    @strawberry.field(description="Messages to the viewer not yet read.")
+    async def unread_count(self, info: Info) -> int:
+        viewer = info.context.actor.user_id
+        assert viewer is not None  # only parties ever get a Conversation
+        return await info.context.loaders.unread_for(viewer).load(self.model.id)
+
+
+@strawberry.type
+class Message(Node):
+    model: strawberry.Private[MessageModel]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return to_global_id("Message", self.model.id)
+
+    @strawberry.field
+    async def conversation(self, info: Info) -> Conversation:
+        conversation = await info.context.loaders.conversation_by_id.load(
+            self.model.conversation_id
+        )
+        assert conversation is not None
+        return Conversation(model=conversation)
+
+    @strawberry.field
+    async def sender(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("carepath.schema.types.users")]:
+        from carepath.schema.types.users import User
+
+        user = await info.context.loaders.user_by_id.load(self.model.sender_id)
+        assert user is not None
+        return User(model=user)
+
+    @strawberry.field
+    def body(self) -> str:
+        return self.model.body
+
+    @strawberry.field
+    def sent_at(self) -> datetime:
+        return self.model.sent_at
+
+    @strawberry.field
+    def read_at(self) -> datetime | None:
+        return self.model.read_at

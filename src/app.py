@@ -203,6 +203,13 @@ def make_bus(settings: Settings) -> EventBus:
     return InMemoryBus()
 
 
+def from_environment() -> Starlette:
+    """For `uvicorn --factory carepath.app:from_environment` (tests' server processes)."""
+    from carepath.settings import load_settings
+
+    return create_app(load_settings())
+
+
 def create_app(
     settings: Settings, *, bus: EventBus | None = None, run_mail_worker: bool = True
 ) -> Starlette:

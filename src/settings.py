@@ -56,6 +56,7 @@ class Settings:
     mail_max_attempts: int = 12
     log_level: str = "INFO"
     embedded_smtp_port: int = 8025
+    session_recheck_seconds: float = 60.0
 
     @property
     def is_production(self) -> bool:
@@ -97,6 +98,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_timeout_seconds=_int(env, "SMTP_TIMEOUT_SECONDS", 10, minimum=1),
         log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
         embedded_smtp_port=_int(env, "EMBEDDED_SMTP_PORT", 8025, minimum=1),
+        session_recheck_seconds=_int(env, "SESSION_RECHECK_SECONDS", 60, minimum=1),
     )
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:
         raise SettingsError("SECRET_KEY must be set when CAREPATH_ENV=production")

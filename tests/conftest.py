@@ -65,6 +65,7 @@ def settings(
         public_base_url="https://app.carepath.test",
         public_api_url="https://api.carepath.test",
         smtp_timeout_seconds=2,
+        session_recheck_seconds=30,
     )
 
 

@@ -10,13 +10,14 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
+Publish = Callable[[str, Event], Awaitable[None]]
 QUEUE_LIMIT = 256
 
 

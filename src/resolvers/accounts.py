@@ -80,7 +80,9 @@ class AccountMutations:
 
     @strawberry.mutation(description="Revokes the token used for this request.")
     async def log_out(self, info: Info) -> OkPayload:
-        _, errors = await attempt(info, accounts.log_out(info.context.actor))
+        _, errors = await attempt(
+            info, accounts.log_out(info.context.actor, info.context.bus.publish)
+        )
         return OkPayload(ok=not errors, errors=errors)
 
     @strawberry.mutation
@@ -96,6 +98,9 @@ class AccountMutations:
     async def reset_password(self, info: Info, input: ResetPasswordInput) -> OkPayload:
         settings = info.context.settings
         _, errors = await attempt(
-            info, accounts.reset_password(settings, input.token, input.new_password)
+            info,
+            accounts.reset_password(
+                settings, info.context.bus.publish, input.token, input.new_password
+            ),
         )
         return OkPayload(ok=not errors, errors=errors)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
+from datetime import datetime, timedelta
 
 import strawberry
 
+from carepath.clock import utcnow
 from carepath.events.bus import Event
 from carepath.models import Appointment as AppointmentModel
+from carepath.models import AuthSession
 from carepath.models import Conversation as ConversationModel
 from carepath.models import Message as MessageModel
 from carepath.schema.context import Info
@@ -23,26 +26,46 @@ from carepath.schema.loaders import Loaders
 from carepath.schema.types.messaging import Message
 from carepath.schema.types.scheduling import Appointment
 from carepath.services import visibility
-from carepath.services.sessions import still_live
+from carepath.services.sessions import session_is_live
+from carepath.settings import Settings
 
-# How often an idle subscription re-checks that its token is still good.
-SESSION_RECHECK_SECONDS = 10.0
+
+def _deadline(settings: Settings, session: AuthSession) -> datetime:
+    """When the session would expire or idle out, unless it is used meanwhile."""
+    idle = session.last_seen_at + timedelta(minutes=settings.idle_timeout_minutes)
+    return min(session.expires_at, idle)
 
 
 async def _events(info: Info, kind: str) -> AsyncGenerator[Event, None]:
-    """The subscriber's events of one kind, for as long as their session stays live."""
-    actor = info.context.actor
-    user = actor.user
-    if user is None:
+    """The subscriber's events of one kind, for as long as their session stays live.
+
+    Revocation arrives as an event (logOut, password reset); expiry and idle timeout are
+    known locally; the database is re-read only at the local deadline and, as a fallback
+    for a lost event, every `session_recheck_seconds`.
+    """
+    actor, settings = info.context.actor, info.context.settings
+    if actor.user is None or actor.session is None:
         raise unauthenticated()
-    session_id = actor.session.id if actor.session is not None else None
-    async with info.context.bus.listen([f"user:{user.id}"]) as queue:
+    session = actor.session
+    deadline = _deadline(settings, session)
+    next_check = utcnow() + timedelta(seconds=settings.session_recheck_seconds)
+    async with info.context.bus.listen([f"user:{actor.user.id}"]) as queue:
         while True:
+            wait = (min(deadline, next_check) - utcnow()).total_seconds()
             event = None
             with contextlib.suppress(TimeoutError):
-                event = await asyncio.wait_for(queue.get(), timeout=SESSION_RECHECK_SECONDS)
-            if session_id is not None and not await still_live(info.context.settings, session_id):
-                return
+                event = await asyncio.wait_for(queue.get(), timeout=max(wait, 0.01))
+            if event is not None and event.get("type") == "session_revoked":
+                if event.get("session_id") in (None, session.id):
+                    return
+                continue
+            now = utcnow()
+            if now >= deadline or now >= next_check:
+                fresh = await AuthSession.get_or_none(id=session.id)
+                if fresh is None or not session_is_live(settings, fresh):
+                    return
+                deadline = _deadline(settings, fresh)
+                next_check = now + timedelta(seconds=settings.session_recheck_seconds)
             if event is not None and event.get("type") == kind:
                 # Fresh loaders and facts: a connection outlives what it cached.
                 info.context.loaders = Loaders()

@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from carepath.clock import utcnow
+from carepath.events.bus import Publish
 from carepath.models import AccountToken, AuthSession, Client, User
 from carepath.models.enums import TokenPurpose
 from carepath.notifications import emails, outbox
@@ -84,11 +85,14 @@ async def log_in(settings: Settings, email: str, password: str) -> IssuedSession
     return issued
 
 
-async def log_out(actor: Actor) -> None:
+async def log_out(actor: Actor, publish: Publish) -> None:
     """Revokes the token of this request; other sessions stay open."""
-    actor.require_user()
+    user = actor.require_user()
     if actor.session is not None:
         await AuthSession.filter(id=actor.session.id, revoked_at=None).update(revoked_at=utcnow())
+        await publish(
+            f"user:{user.id}", {"type": "session_revoked", "session_id": actor.session.id}
+        )
 
 
 async def request_password_reset(settings: Settings, email: str) -> None:
@@ -101,7 +105,9 @@ async def request_password_reset(settings: Settings, email: str) -> None:
         await audit.record(user.id, "request_password_reset", "User", user.id)
 
 
-async def reset_password(settings: Settings, token: str, new_password: str) -> User:
+async def reset_password(
+    settings: Settings, publish: Publish, token: str, new_password: str
+) -> User:
     """Sets the new password and revokes every session of the account."""
     digest = token_digest(settings.secret_key, token)
     pending = await AccountToken.get_or_none(token_hash=digest).prefetch_related("user")
@@ -117,6 +123,7 @@ async def reset_password(settings: Settings, token: str, new_password: str) -> U
         await user.save(update_fields=["password_hash", "email_verified_at"])
         await AuthSession.filter(user_id=user.id, revoked_at=None).update(revoked_at=utcnow())
         await audit.record(user.id, "reset_password", "User", user.id)
+    await publish(f"user:{user.id}", {"type": "session_revoked", "session_id": None})
     return user
 
 

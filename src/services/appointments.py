@@ -95,6 +95,26 @@ async def queue_reminder(settings: Settings, facts: AppointmentFacts, client_use
     await outbox.enqueue(draft, send_after=due, appointment_id=facts.appointment_id)
 
 
+async def refresh_reminders(provider_id: int) -> None:
+    """Pending reminders of the provider's telehealth appointments get the current link."""
+    pending = await OutboxEmail.filter(
+        kind=REMINDER_KIND,
+        status=OutboxStatus.PENDING,
+        appointment__provider_id=provider_id,
+        appointment__modality=Modality.TELEHEALTH,
+    ).prefetch_related("appointment__client__user")
+    if not pending:
+        return
+    provider = await Provider.get(id=provider_id)
+    for row in pending:
+        appointment = row.appointment
+        assert appointment is not None
+        client_user = appointment.client.user
+        facts = await facts_of(appointment, provider, client_user)
+        draft = appointment_emails.reminder(client_user.email, client_user.full_name, facts)
+        await OutboxEmail.filter(id=row.id).update(body_text=draft.body, subject=draft.subject)
+
+
 async def drop_reminders(appointment_id: int) -> None:
     await OutboxEmail.filter(
         appointment_id=appointment_id, kind=REMINDER_KIND, status=OutboxStatus.PENDING

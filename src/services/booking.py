@@ -152,7 +152,7 @@ async def book_first_appointment(
 ) -> Appointment:
     user = actor.require_user()
     provider = await Provider.get_or_none(booking_slug=slug.strip().lower()) if slug else None
-    if provider is None or provider.status == ProviderStatus.REMOVED:
+    if provider is None:
         raise not_found("provider", "bookingSlug")
     require_verified(user)
     client = await Client.get_or_none(user_id=user.id)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from tortoise.transactions import in_transaction
 
 from carepath.clock import utcnow
+from carepath.events.bus import Publish
 from carepath.models import (
     Appointment,
     Client,
@@ -31,8 +29,6 @@ from carepath.services.appointments import facts_of
 from carepath.services.eligibility import decide, standing_of
 from carepath.services.errors import ErrorCode, RuleViolation, not_found
 
-Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
-
 
 def _refuse(code: ErrorCode, message: str, field: str | None = None) -> RuleViolation:
     return RuleViolation(code, message, field)
@@ -48,7 +44,9 @@ async def _checked_appointment(
         raise not_found("appointment", "appointmentId")
     provider = await Provider.get(id=appointment.provider_id)
     if facts.provider_id != provider.id:
-        if facts.provider_id is None and not facts.admin_group_ids:
+        if facts.client_id == appointment.client_id or (
+            facts.provider_id is None and not facts.admin_group_ids
+        ):
             raise _refuse(ErrorCode.PROVIDER_ONLY, "Only the provider confirms a session.")
         raise _refuse(ErrorCode.FORBIDDEN, "Only the appointment's provider confirms it.")
     return appointment, provider
@@ -144,7 +142,7 @@ async def confirm_session(
         await Payout.create(
             appointment_id=appointment.id,
             provider_id=provider.id,
-            group_id=provider.group_id or appointment.group_id,
+            group_id=appointment.group_id,  # the group it was booked in, as its records
         )
         facts = await facts_of(appointment, provider, client_user)
         await outbox.enqueue(

@@ -53,13 +53,10 @@ class FollowUp:
     count: int | None = None
 
 
-def _provider_only(facts: ActorFacts, provider: Provider) -> None:
-    """Clients message their provider instead: PROVIDER_ONLY before any other authority."""
-    if (
-        not visibility.manages_provider(facts, provider)
-        and facts.provider_id is None
-        and not facts.admin_group_ids
-    ):
+def provider_only(facts: ActorFacts, provider: Provider, client_id: int) -> None:
+    """The client of the appointment gets PROVIDER_ONLY (they message their provider
+    instead), whatever roles they hold elsewhere; anyone else the managers' ladder."""
+    if not visibility.manages_provider(facts, provider) and facts.client_id == client_id:
         raise RuleViolation(
             ErrorCode.PROVIDER_ONLY,
             "Only your provider schedules, reschedules and cancels: send them a message.",
@@ -91,7 +88,7 @@ async def schedule(
     actor.require_user()
     provider = await visible_provider(actor, provider_id, "providerId")
     client = await visible_client(actor, client_id, "clientId")
-    _provider_only(await actor.facts(), provider)
+    provider_only(await actor.facts(), provider, client.id)
     length = _check_duration(plan.duration_minutes)
     starts = _starts(plan, ZoneInfo(provider.time_zone))
     on_roster = await RosterEntry.filter(
@@ -170,7 +167,7 @@ async def _changeable(actor: Actor, appointment_id: int | None) -> tuple[Appoint
     if appointment is None or not visibility.can_see_appointment(facts, appointment):
         raise not_found("appointment", "appointmentId")
     provider = await Provider.get(id=appointment.provider_id)
-    _provider_only(facts, provider)
+    provider_only(facts, provider, appointment.client_id)
     return appointment, provider
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -12,6 +10,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from carepath.clock import utcnow
+from carepath.events.bus import Publish
 from carepath.models import Appointment, Client, Conversation, Message, Provider, User
 from carepath.notifications import emails, outbox
 from carepath.services import visibility
@@ -20,7 +19,6 @@ from carepath.services.errors import ErrorCode, RuleViolation, not_found, valida
 from carepath.settings import Settings
 
 BODY_MAX = 5000
-Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)

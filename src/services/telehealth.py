@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 from carepath.models import Provider, TelehealthLocation
 from carepath.services import audit, visibility
 from carepath.services.actor import Actor
+from carepath.services.appointments import refresh_reminders
 from carepath.services.errors import ErrorCode, RuleViolation, not_found
 from carepath.services.guards import own_provider
 from carepath.services.validation import clean_optional_text, clean_text
@@ -102,6 +103,7 @@ async def add_location(actor: Actor, platform: Platform, make_default: bool) -> 
         await location.save()
         if make_default or not has_default:
             await _make_default(location)
+        await refresh_reminders(provider.id)
     await audit.record(actor.user_id, "add_telehealth_location", "TelehealthLocation", location.id)
     return location
 
@@ -127,6 +129,7 @@ async def update_location(
         await location.save()
         if make_default:
             await _make_default(location)
+        await refresh_reminders(location.provider_id)
     await audit.record(
         actor.user_id, "update_telehealth_location", "TelehealthLocation", location.id
     )
@@ -146,6 +149,7 @@ async def remove_location(actor: Actor, location_id: int | None) -> None:
             )
             if successor is not None:
                 await _make_default(successor)
+        await refresh_reminders(location.provider_id)
     await audit.record(
         actor.user_id, "remove_telehealth_location", "TelehealthLocation", location.id
     )

@@ -1,0 +1,129 @@
+"""Live servers for WebSocket tests: uvicorn in this event loop, or in its own process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+import websockets
+from starlette.applications import Starlette
+
+from carepath.notifications.mailsink import free_port
+from carepath.settings import Settings
+
+PROTOCOL = "graphql-transport-ws"
+
+
+@asynccontextmanager
+async def in_loop_server(app: Starlette) -> AsyncIterator[str]:
+    """uvicorn serving the already started app (lifespan off) in this event loop."""
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        ws="websockets-sansio",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@dataclass
+class ServerProcess:
+    address: str
+    process: subprocess.Popen[bytes]
+
+
+def start_process(settings: Settings, redis_url: str | None) -> ServerProcess:
+    """`carepath` in its own process, on the test database, mail server and secret."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SMTP_URL": settings.smtp_url or "",
+        "SECRET_KEY": settings.secret_key,
+        "PUBLIC_BASE_URL": settings.public_base_url,
+        "LOG_LEVEL": "WARNING",
+        "SESSION_RECHECK_SECONDS": "30",
+    }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "carepath.app:from_environment",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                return ServerProcess(f"127.0.0.1:{port}", process)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server process did not start")
+
+
+class Subscriber:
+    """A graphql-transport-ws client, as an app would open one."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+        self._ids = 0
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(cls, address: str, token: str | None) -> AsyncIterator[Subscriber]:
+        async with websockets.connect(f"ws://{address}/graphql", subprotocols=[PROTOCOL]) as ws:
+            payload = {"authorization": f"Bearer {token}"} if token else {}
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+            yield cls(ws)
+
+    async def acknowledged(self) -> bool:
+        reply = json.loads(await asyncio.wait_for(self.socket.recv(), 5))
+        return bool(reply["type"] == "connection_ack")
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        self._ids += 1
+        operation_id = str(self._ids)
+        payload: dict[str, Any] = {"query": query, "variables": variables or {}}
+        await self.socket.send(
+            json.dumps({"id": operation_id, "type": "subscribe", "payload": payload})
+        )
+        return operation_id
+
+    async def next(self, timeout: float = 1.0) -> dict[str, Any]:
+        """The next message from the server (raises TimeoutError if none comes in time)."""
+        return dict(json.loads(await asyncio.wait_for(self.socket.recv(), timeout)))
+
+
+async def post(
+    address: str, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=f"http://{address}") as client:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result

@@ -1,4 +1,4 @@
-"""The `carepath` command: serve, worker, create-staff, export-schema."""
+"""The `carepath` command: serve, worker, create-staff, export-schema, demo."""
 
 from __future__ import annotations
 
@@ -102,6 +102,13 @@ def export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def demo(settings: Settings, _: argparse.Namespace) -> int:
+    from carepath.demo import load_demo
+
+    asyncio.run(with_database(settings, lambda: load_demo(settings)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="carepath", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -117,6 +124,7 @@ def parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(run=export_schema)
+    commands.add_parser("demo", help="load demo data into the database").set_defaults(run=demo)
     return root
 
 

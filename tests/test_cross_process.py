@@ -75,8 +75,8 @@ async def test_message_sent_on_one_process_reaches_a_subscriber_on_the_other(
     provider_token, _ = await _verified_account(one.address, "chen@example.com")
     provider = (await post(one.address, BECOME, token=provider_token))["data"]["becomeProvider"]
     client_token, client_id = await _verified_account(one.address, "pat@example.com")
-    from tests.messaging_steps import Party, care_between
     from carepath.models import Client, Provider
+    from tests.messaging_steps import Party, care_between
 
     await care_between(
         Party(None, provider["provider"]["id"], (await Provider.get()).id),  # type: ignore[arg-type]

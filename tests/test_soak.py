@@ -4,8 +4,8 @@ and tasks and memory return to baseline once they disconnect."""
 from __future__ import annotations
 
 import asyncio
-import os
 import gc
+import os
 import tracemalloc
 from contextlib import AsyncExitStack
 from datetime import timedelta

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -13,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -85,6 +86,56 @@ class CarepathGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError() from exc
 
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class GraphQLResponseSender:
+    """GraphQL-over-HTTP for `application/graphql-response+json`: that media type, and a
+    request error (a document that does not parse or validate, so nothing ran) is a 400
+    without `data`."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.start: Message | None = None
+        self.body = b""
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+            return
+        if message["type"] != "http.response.body" or self.start is None:
+            await self.send(message)
+            return
+        self.body += message.get("body", b"")
+        if message.get("more_body"):
+            return
+        await self._flush()
+
+    async def _flush(self) -> None:
+        assert self.start is not None
+        status, body = self.start["status"], self.body
+        headers = [(k, v) for k, v in self.start["headers"] if k.lower() != b"content-length"]
+        if status == 200:
+            status, body = _as_graphql_response(body)
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+            headers.append((b"content-type", GRAPHQL_RESPONSE.encode()))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
+
+
+def _as_graphql_response(body: bytes) -> tuple[int, bytes]:
+    try:
+        result = json.loads(body)
+    except ValueError:
+        return 200, body
+    errors = result.get("errors") or []
+    if result.get("data") is None and errors and all("path" not in e for e in errors):
+        result.pop("data", None)
+        return 400, json.dumps(result).encode()
+    return 200, body
+
+
 class GraphQLEndpoint:
     """Resolves the actor once per HTTP request and keeps GET for GraphiQL only."""
 
@@ -94,9 +145,13 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            response = await self._screen(Request(scope, receive))
+            request = Request(scope, receive)
+            response = await self._screen(request)
             if response is not None:
                 await response(scope, receive, send)
+                return
+            if request.method == "POST" and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+                await self.view(scope, receive, GraphQLResponseSender(send))
                 return
         await self.view(scope, receive, send)
 
@@ -117,8 +172,10 @@ class GraphQLEndpoint:
                 self.settings, token
             )
         except InvalidBearerToken:
-            status = 401 if "graphql-response+json" in request.headers.get("accept", "") else 200
-            return JSONResponse(INVALID_TOKEN_BODY, status_code=status)
+            if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+                body = {"errors": INVALID_TOKEN_BODY["errors"]}
+                return JSONResponse(body, status_code=401, media_type=GRAPHQL_RESPONSE)
+            return JSONResponse(INVALID_TOKEN_BODY)
         return None
 
 

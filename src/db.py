@@ -73,5 +73,9 @@ def _cli_config() -> dict[str, Any]:
     return tortoise_config(settings.database_url)
 
 
-# For the `tortoise` command line (makemigrations / migrate), see [tool.tortoise].
-TORTOISE_ORM = _cli_config()
+def __getattr__(name: str) -> Any:
+    """`TORTOISE_ORM` for the `tortoise` command line ([tool.tortoise]), built on first use
+    so that importing this module never reads the environment."""
+    if name == "TORTOISE_ORM":
+        return _cli_config()
+    raise AttributeError(name)

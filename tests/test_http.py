@@ -128,3 +128,46 @@ async def test_wrong_types_are_refused_before_running(api: Api) -> None:
 async def test_health_answers(http: httpx.AsyncClient) -> None:
     response = await http.get("/healthz")
     assert response.json() == {"status": "ok"}
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+async def test_graphql_response_json_gets_its_media_type(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+
+
+async def test_invalid_document_is_400_for_graphql_response_json(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/graphql", json={"query": "{ nope }"}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"]
+    plain = await http.post("/graphql", json={"query": "{ nope }"})
+    assert plain.status_code == 200
+
+
+async def test_field_errors_stay_200_for_graphql_response_json(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ providers(first: 101) { edges { cursor } } }"},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_invalid_token_is_401_for_graphql_response_json(http: httpx.AsyncClient) -> None:
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ me { id } }"},
+        headers={"Accept": GRAPHQL_RESPONSE, "Authorization": "Bearer nope"},
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

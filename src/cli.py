@@ -21,12 +21,23 @@ T = TypeVar("T")
 log = logging.getLogger("carepath")
 
 
+class RedactCalendarSecrets(logging.Filter):
+    """Access log lines show `/calendar/<secret>.ics`: the secret is a credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and str(args[2]).startswith("/calendar/"):
+            record.args = (*args[:2], "/calendar/[redacted].ics", *args[3:])
+        return True
+
+
 def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # aiosmtpd logs every envelope address at INFO: addresses are PHI here.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.access").addFilter(RedactCalendarSecrets())
 
 
 async def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:

@@ -65,3 +65,17 @@ def test_settings_read_the_environment() -> None:
     assert settings.reminder_lead_hours == 48 and settings.smtp_url == "smtp://m:25"
     with pytest.raises(SettingsError):
         load_settings({"PORT": "eighty"})
+
+
+def test_access_log_hides_calendar_secrets() -> None:
+    import logging
+
+    from carepath.cli import RedactCalendarSecrets
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/calendar/s3cr3t.ics", "1.1", 200), None,
+    )  # fmt: skip
+    assert RedactCalendarSecrets().filter(record)
+    assert "s3cr3t" not in record.getMessage()
+    assert "/calendar/[redacted].ics" in record.getMessage()

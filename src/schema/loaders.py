@@ -56,6 +56,18 @@ def many_by(
     return load
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+async def load_existing(loader: DataLoader[K, V | None], key: K) -> V:
+    """A row a foreign key points at: it exists, so None would be a broken invariant."""
+    row = await loader.load(key)
+    if row is None:
+        raise LookupError(f"dangling reference {key!r}")
+    return row
+
+
 def _one(model: type[M], key: str = "id") -> Callable[[], DataLoader[int, M | None]]:
     return lambda: DataLoader(load_fn=one_by(model, key))
 

@@ -17,6 +17,7 @@ from carepath.schema.access import deny, facts
 from carepath.schema.appointment_lists import appointment_connection
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
+from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
 from carepath.schema.types.clients import Client
@@ -58,8 +59,7 @@ class Group(Node):
         from carepath.schema.types.users import User
 
         await self._require_insider(info)
-        user = await info.context.loaders.user_by_id.load(self.model.owner_id)
-        assert user is not None
+        user = await load_existing(info.context.loaders.user_by_id, self.model.owner_id)
         return User(model=user)
 
     @strawberry.field

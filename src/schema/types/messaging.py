@@ -12,6 +12,7 @@ from carepath.models import Conversation as ConversationModel
 from carepath.models import Message as MessageModel
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
+from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
 
@@ -47,8 +48,7 @@ class Conversation(Node):
     ) -> Annotated[Provider, strawberry.lazy("carepath.schema.types.practice")]:
         from carepath.schema.types.practice import Provider
 
-        provider = await info.context.loaders.provider_by_id.load(self.model.provider_id)
-        assert provider is not None
+        provider = await load_existing(info.context.loaders.provider_by_id, self.model.provider_id)
         return Provider(model=provider)
 
     @strawberry.field
@@ -57,8 +57,7 @@ class Conversation(Node):
     ) -> Annotated[Client, strawberry.lazy("carepath.schema.types.clients")]:
         from carepath.schema.types.clients import Client
 
-        client = await info.context.loaders.client_by_id.load(self.model.client_id)
-        assert client is not None
+        client = await load_existing(info.context.loaders.client_by_id, self.model.client_id)
         return Client(model=client)
 
     @strawberry.field
@@ -91,11 +90,8 @@ class Message(Node):
 
     @strawberry.field
     async def conversation(self, info: Info) -> Conversation:
-        conversation = await info.context.loaders.conversation_by_id.load(
-            self.model.conversation_id
-        )
-        assert conversation is not None
-        return Conversation(model=conversation)
+        loader = info.context.loaders.conversation_by_id
+        return Conversation(model=await load_existing(loader, self.model.conversation_id))
 
     @strawberry.field
     async def sender(
@@ -103,8 +99,7 @@ class Message(Node):
     ) -> Annotated[User, strawberry.lazy("carepath.schema.types.users")]:
         from carepath.schema.types.users import User
 
-        user = await info.context.loaders.user_by_id.load(self.model.sender_id)
-        assert user is not None
+        user = await load_existing(info.context.loaders.user_by_id, self.model.sender_id)
         return User(model=user)
 
     @strawberry.field

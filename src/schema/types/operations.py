@@ -11,6 +11,7 @@ from carepath.models import ProviderRemovalRequest as RemovalRequestModel
 from carepath.models.enums import CareOutcome, PayoutStatus, RemovalStatus, UsState
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
+from carepath.schema.loaders import load_existing
 from carepath.schema.types.practice import Provider
 from carepath.schema.types.scheduling import Appointment
 from carepath.schema.types.users import User
@@ -27,14 +28,12 @@ class ProviderRemovalRequest:
 
     @strawberry.field
     async def provider(self, info: Info) -> Provider:
-        provider = await info.context.loaders.provider_by_id.load(self.model.provider_id)
-        assert provider is not None
+        provider = await load_existing(info.context.loaders.provider_by_id, self.model.provider_id)
         return Provider(model=provider)
 
     @strawberry.field
     async def requested_by(self, info: Info) -> User:
-        user = await info.context.loaders.user_by_id.load(self.model.requested_by_id)
-        assert user is not None
+        user = await load_existing(info.context.loaders.user_by_id, self.model.requested_by_id)
         return User(model=user)
 
     @strawberry.field
@@ -59,8 +58,9 @@ class Payout:
 
     @strawberry.field
     async def appointment(self, info: Info) -> Appointment:
-        appointment = await info.context.loaders.appointment_by_id.load(self.model.appointment_id)
-        assert appointment is not None
+        appointment = await load_existing(
+            info.context.loaders.appointment_by_id, self.model.appointment_id
+        )
         return Appointment(model=appointment)
 
     @strawberry.field

@@ -27,6 +27,7 @@ from carepath.schema.appointment_lists import appointment_connection
 from carepath.schema.context import Info
 from carepath.schema.errors import bad_user_input
 from carepath.schema.ids import to_global_id
+from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
 from carepath.schema.types.clients import Client
@@ -93,8 +94,7 @@ class TelehealthLocation(Node):
 
     @strawberry.field
     async def provider(self, info: Info) -> Provider:
-        provider = await info.context.loaders.provider_by_id.load(self.model.provider_id)
-        assert provider is not None
+        provider = await load_existing(info.context.loaders.provider_by_id, self.model.provider_id)
         return Provider(model=provider)
 
     @strawberry.field(description="Platform name, e.g. Doxy.me.")

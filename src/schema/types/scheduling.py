@@ -18,6 +18,7 @@ from carepath.models.enums import (
 from carepath.schema.access import can_see_client, deny, facts
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
+from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.services import visibility
 
@@ -49,8 +50,7 @@ class Appointment(Node):
     ) -> Annotated[Provider, strawberry.lazy("carepath.schema.types.practice")]:
         from carepath.schema.types.practice import Provider
 
-        provider = await info.context.loaders.provider_by_id.load(self.model.provider_id)
-        assert provider is not None
+        provider = await load_existing(info.context.loaders.provider_by_id, self.model.provider_id)
         return Provider(model=provider)
 
     @strawberry.field
@@ -59,8 +59,7 @@ class Appointment(Node):
     ) -> Annotated[Client, strawberry.lazy("carepath.schema.types.clients")]:
         from carepath.schema.types.clients import Client
 
-        client = await info.context.loaders.client_by_id.load(self.model.client_id)
-        assert client is not None
+        client = await load_existing(info.context.loaders.client_by_id, self.model.client_id)
         if not await can_see_client(info, client):
             deny(info)
         return Client(model=client)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -26,6 +27,7 @@ from carepath.models import (
     TelehealthLocation,
     User,
 )
+from carepath.services.booking import SlotRange, busy_times
 
 M = TypeVar("M", bound=Model)
 
@@ -138,3 +140,18 @@ class Loaders:
 
             self._unread[viewer_id] = DataLoader(load_fn=load)
         return self._unread[viewer_id]
+
+    _busy: dict[SlotRange, DataLoader[int, list[tuple[datetime, datetime]]]] = field(
+        default_factory=dict
+    )
+
+    def busy_in(self, slots: SlotRange) -> DataLoader[int, list[tuple[datetime, datetime]]]:
+        """Booked times per provider around one range (a directory asks for many providers)."""
+        if slots not in self._busy:
+
+            async def load(keys: Sequence[int]) -> list[list[tuple[datetime, datetime]]]:
+                busy = await busy_times(keys, slots)
+                return [busy.get(k, []) for k in keys]
+
+            self._busy[slots] = DataLoader(load_fn=load)
+        return self._busy[slots]

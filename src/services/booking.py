@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,6 +44,7 @@ LENGTHS = {
     AppointmentKind.SESSION: timedelta(minutes=50),
 }
 MAX_SLOT_RANGE = timedelta(days=62)
+MAX_APPOINTMENT_MINUTES = 240  # the longest follow-up a provider can schedule
 
 
 def intake_kind(provider: Provider) -> AppointmentKind:
@@ -55,35 +59,54 @@ def as_utc(value: datetime, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
-async def available_slots(
+@dataclass(frozen=True)
+class SlotRange:
+    """A validated availableSlots request: a UTC range of at most 62 days."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, start: datetime, end: datetime) -> SlotRange:
+        start, end = as_utc(start, "from"), as_utc(end, "to")
+        if end <= start or end - start > MAX_SLOT_RANGE:
+            raise validation("to", "`to` must be after `from`, at most 62 days later.")
+        return cls(start, end)
+
+
+async def busy_times(
+    provider_ids: Sequence[int], slots: SlotRange
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Non-cancelled appointments near the range, per provider, in one query."""
+    margin = timedelta(minutes=MAX_APPOINTMENT_MINUTES)
+    rows = (
+        await Appointment.filter(
+            provider_id__in=list(provider_ids),
+            starts_at__lt=slots.end + margin,
+            ends_at__gt=slots.start - margin,
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .values_list("provider_id", "starts_at", "ends_at")
+    )
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for provider_id, starts_at, ends_at in rows:
+        busy[provider_id].append((starts_at, ends_at))
+    return busy
+
+
+def open_slots(
     provider: Provider,
-    start: datetime,
-    end: datetime,
+    windows: Sequence[timeslots.WindowLike],
+    busy: Sequence[tuple[datetime, datetime]],
+    slots: SlotRange,
     kind: AppointmentKind | None,
     settings: Settings,
 ) -> list[tuple[datetime, datetime]]:
     """Open grid slots of the kind's length inside the windows, minus booked time."""
-    start, end = as_utc(start, "from"), as_utc(end, "to")
-    if end <= start or end - start > MAX_SLOT_RANGE:
-        raise validation("to", "`to` must be after `from`, at most 62 days later.")
     length = LENGTHS[kind or intake_kind(provider)]
-    windows = await AvailabilityWindow.filter(provider_id=provider.id)
-    busy = (
-        await Appointment.filter(
-            provider_id=provider.id, starts_at__lt=end + length, ends_at__gt=start - length
-        )
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .values_list("starts_at", "ends_at")
-    )
     not_before = utcnow() + timedelta(minutes=settings.booking_min_notice_minutes)
     return timeslots.open_slots(
-        windows,
-        ZoneInfo(provider.time_zone),
-        [(s, e) for s, e in busy],
-        start,
-        end,
-        length,
-        not_before,
+        windows, ZoneInfo(provider.time_zone), busy, slots.start, slots.end, length, not_before
     )
 
 

@@ -34,7 +34,7 @@ from carepath.schema.types.clients import Client
 from carepath.schema.types.scheduling import Appointment, TimeSlot
 from carepath.services import visibility
 from carepath.services.availability import format_minute
-from carepath.services.booking import available_slots
+from carepath.services.booking import SlotRange, open_slots
 from carepath.services.errors import RuleViolation
 
 if TYPE_CHECKING:
@@ -249,9 +249,13 @@ class Provider(Node):
         kind: AppointmentKind | None = None,
     ) -> list[TimeSlot]:
         try:
-            slots = await available_slots(self.model, from_, to, kind, info.context.settings)
+            slot_range = SlotRange.of(from_, to)
         except RuleViolation as violation:
             raise bad_user_input(violation.message) from violation
+        loaders = info.context.loaders
+        windows = await loaders.windows_by_provider.load(self.model.id)
+        busy = await loaders.busy_in(slot_range).load(self.model.id)
+        slots = open_slots(self.model, windows, busy, slot_range, kind, info.context.settings)
         return [TimeSlot(starts_at=s, ends_at=e) for s, e in slots]
 
     @strawberry.field(description="Visible to the provider and the group's admins.")

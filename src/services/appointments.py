@@ -11,7 +11,9 @@ from carepath.models import Appointment, OutboxEmail, Provider, TelehealthLocati
 from carepath.models.enums import AppointmentStatus, Modality, OutboxStatus
 from carepath.notifications import appointment_emails, outbox
 from carepath.notifications.appointment_emails import AppointmentFacts
-from carepath.services.errors import ErrorCode, RuleViolation
+from carepath.services import visibility
+from carepath.services.actor import Actor, ActorFacts
+from carepath.services.errors import ErrorCode, RuleViolation, not_found
 from carepath.settings import Settings
 
 REMINDER_KIND = "appointment_reminder"
@@ -48,6 +50,18 @@ async def require_free(
             clash = clash.exclude(id=exclude_id)
         if await clash.exists():
             raise slot_unavailable()
+
+
+async def visible_appointment(
+    actor: Actor, appointment_id: int | None
+) -> tuple[Appointment, Provider, ActorFacts]:
+    """The appointment and its provider, or NOT_FOUND when the caller may not see it."""
+    actor.require_user()
+    appointment = await Appointment.get_or_none(id=appointment_id) if appointment_id else None
+    facts = await actor.facts()
+    if appointment is None or not visibility.can_see_appointment(facts, appointment):
+        raise not_found("appointment", "appointmentId")
+    return appointment, await Provider.get(id=appointment.provider_id), facts
 
 
 async def default_location(provider_id: int) -> TelehealthLocation | None:

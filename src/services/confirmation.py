@@ -23,11 +23,11 @@ from carepath.models.enums import (
     UsState,
 )
 from carepath.notifications import appointment_emails, outbox
-from carepath.services import audit, visibility
+from carepath.services import audit
 from carepath.services.actor import Actor
-from carepath.services.appointments import facts_of
+from carepath.services.appointments import facts_of, visible_appointment
 from carepath.services.eligibility import decide, standing_of
-from carepath.services.errors import ErrorCode, RuleViolation, not_found
+from carepath.services.errors import ErrorCode, RuleViolation
 
 
 def _refuse(code: ErrorCode, message: str, field: str | None = None) -> RuleViolation:
@@ -37,12 +37,7 @@ def _refuse(code: ErrorCode, message: str, field: str | None = None) -> RuleViol
 async def _checked_appointment(
     actor: Actor, appointment_id: int | None
 ) -> tuple[Appointment, Provider]:
-    actor.require_user()
-    appointment = await Appointment.get_or_none(id=appointment_id) if appointment_id else None
-    facts = await actor.facts()
-    if appointment is None or not visibility.can_see_appointment(facts, appointment):
-        raise not_found("appointment", "appointmentId")
-    provider = await Provider.get(id=appointment.provider_id)
+    appointment, provider, facts = await visible_appointment(actor, appointment_id)
     if facts.provider_id != provider.id:
         if facts.client_id == appointment.client_id or (
             facts.provider_id is None and not facts.admin_group_ids

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from carepath.clock import utcnow
 from carepath.models import Credential, License
 from carepath.models.enums import CredentialingStatus, UsState, VerificationStatus
@@ -12,6 +9,7 @@ from carepath.services import audit
 from carepath.services.actor import Actor
 from carepath.services.errors import ErrorCode, RuleViolation, not_found
 from carepath.services.guards import own_provider, require_staff
+from carepath.services.rows import get_or_insert
 from carepath.services.validation import clean_text
 
 
@@ -19,14 +17,7 @@ async def add_license(actor: Actor, state: UsState, number: str) -> License:
     """A license the provider holds; PENDING until staff review it."""
     provider = await own_provider(actor)
     number = clean_text(number, "number", max_length=64, what="the license number")
-    existing = await License.get_or_none(provider_id=provider.id, state=state, number=number)
-    if existing is not None:
-        return existing
-    try:
-        async with in_transaction():
-            license = await License.create(provider_id=provider.id, state=state, number=number)
-    except IntegrityError:  # the same license added twice at once
-        return await License.get(provider_id=provider.id, state=state, number=number)
+    license = await get_or_insert(License, provider_id=provider.id, state=state, number=number)
     await audit.record(actor.user_id, "add_license", "License", license.id)
     return license
 
@@ -56,14 +47,8 @@ async def start_credentialing(actor: Actor, state: UsState) -> Credential:
             f"Credentialing in {state} needs a verified license there.",
             "state",
         )
-    credential = await Credential.get_or_none(provider_id=provider.id, state=state)
-    if credential is None:
-        try:
-            async with in_transaction():
-                credential = await Credential.create(provider_id=provider.id, state=state)
-        except IntegrityError:
-            credential = await Credential.get(provider_id=provider.id, state=state)
-    elif credential.status == CredentialingStatus.DENIED:
+    credential = await get_or_insert(Credential, provider_id=provider.id, state=state)
+    if credential.status == CredentialingStatus.DENIED:
         credential.status = CredentialingStatus.IN_PROGRESS
         credential.completed_at = None
         await credential.save(update_fields=["status", "completed_at"])

@@ -32,9 +32,10 @@ from carepath.services.appointments import (
     require_free,
     require_telehealth,
     slot_unavailable,
+    visible_appointment,
 )
 from carepath.services.booking import as_utc, check_modality
-from carepath.services.errors import ErrorCode, RuleViolation, not_found, validation
+from carepath.services.errors import ErrorCode, RuleViolation, validation
 from carepath.services.guards import require_manager, visible_client, visible_provider
 from carepath.services.validation import clean_optional_text
 from carepath.settings import Settings
@@ -161,12 +162,7 @@ async def _write_series(
 
 
 async def _changeable(actor: Actor, appointment_id: int | None) -> tuple[Appointment, Provider]:
-    actor.require_user()
-    appointment = await Appointment.get_or_none(id=appointment_id) if appointment_id else None
-    facts = await actor.facts()
-    if appointment is None or not visibility.can_see_appointment(facts, appointment):
-        raise not_found("appointment", "appointmentId")
-    provider = await Provider.get(id=appointment.provider_id)
+    appointment, provider, facts = await visible_appointment(actor, appointment_id)
     provider_only(facts, provider, appointment.client_id)
     return appointment, provider
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -16,6 +15,7 @@ from carepath.notifications import emails, outbox
 from carepath.services import visibility
 from carepath.services.actor import Actor, ActorFacts
 from carepath.services.errors import ErrorCode, RuleViolation, not_found, validation
+from carepath.services.rows import get_or_insert
 from carepath.settings import Settings
 
 BODY_MAX = 5000
@@ -113,16 +113,12 @@ async def send_message(
 
 async def _conversation(provider_id: int, client_id: int) -> Conversation:
     """The pair's one conversation; the first message opens it."""
-    existing = await Conversation.get_or_none(provider_id=provider_id, client_id=client_id)
-    if existing is not None:
-        return existing
-    try:
-        async with in_transaction():
-            return await Conversation.create(
-                provider_id=provider_id, client_id=client_id, last_message_at=utcnow()
-            )
-    except IntegrityError:  # opened by a concurrent first message
-        return await Conversation.get(provider_id=provider_id, client_id=client_id)
+    return await get_or_insert(
+        Conversation,
+        defaults={"last_message_at": utcnow()},
+        provider_id=provider_id,
+        client_id=client_id,
+    )
 
 
 async def mark_read(actor: Actor, conversation_id: int | None) -> Conversation:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from carepath.clock import utcnow
@@ -18,18 +17,13 @@ from carepath.services.guards import (
     visible_client,
     visible_provider,
 )
+from carepath.services.rows import get_or_insert
 from carepath.services.validation import clean_email, clean_optional_text, clean_text, email_key
 
 
 async def activate_on_roster(provider_id: int, client_id: int) -> RosterEntry:
     """Adds the client to the roster, or re-activates an archived entry (one row per pair)."""
-    entry = await RosterEntry.get_or_none(provider_id=provider_id, client_id=client_id)
-    if entry is None:
-        try:
-            async with in_transaction():
-                return await RosterEntry.create(provider_id=provider_id, client_id=client_id)
-        except IntegrityError:
-            entry = await RosterEntry.get(provider_id=provider_id, client_id=client_id)
+    entry = await get_or_insert(RosterEntry, provider_id=provider_id, client_id=client_id)
     if entry.status != RosterStatus.ACTIVE:
         entry.status = RosterStatus.ACTIVE
         entry.archived_at = None

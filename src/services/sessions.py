@@ -52,9 +52,3 @@ def session_is_live(settings: Settings, session: AuthSession) -> bool:
         and session.expires_at > now
         and now - session.last_seen_at < idle_limit
     )
-
-
-async def still_live(settings: Settings, session_id: int) -> bool:
-    """Re-checks a session from the database: for long-lived WebSocket subscriptions."""
-    session = await AuthSession.get_or_none(id=session_id)
-    return session is not None and session_is_live(settings, session)

@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -36,6 +37,13 @@ MAX_DEPTH = 12 - 1
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
 
+# The limiters build a new rule class per instance; built once here, the rules are the same
+# objects on every request, so ValidationCache hits instead of filling with one-off classes.
+SHAPE_RULES = (
+    QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules
+    + MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules
+)
+
 Query = merge_types("Query", (CoreQuery, PracticeQuery, MessagingQuery))
 Mutation = merge_types(
     "Mutation",
@@ -62,8 +70,7 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation, Appointment],
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(list(SHAPE_RULES)),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

@@ -9,6 +9,7 @@ import os
 import tracemalloc
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from email.message import EmailMessage
 
 import pytest
 from starlette.applications import Starlette
@@ -22,6 +23,7 @@ from carepath.services.actor import Actor
 from carepath.services.messaging import Recipient
 from carepath.settings import Settings
 from tests.live import Subscriber, in_loop_server
+from tests.support import SmtpServer
 
 SUBSCRIBERS = int(os.environ.get("SOAK_SUBSCRIBERS", "500"))
 ON_MESSAGE = "subscription { messageReceived { body } }"
@@ -62,9 +64,19 @@ async def _provider(count: int, client_pks: list[int]) -> Actor:
     return Actor(user=user)
 
 
+async def _one_notice_each(smtp_server: SmtpServer, count: int) -> list[EmailMessage]:
+    """The message-waiting notices, once every recipient has one."""
+    for _ in range(300):
+        notices = [m for m in smtp_server.messages if m["X-Carepath-Kind"] == "message_waiting"]
+        if len(notices) >= count:
+            return notices
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"expected {count} notices, got {len(notices)}")
+
+
 @pytest.mark.soak
 async def test_five_hundred_subscribers_each_get_their_own_messages(
-    app: Starlette, settings: Settings
+    app: Starlette, settings: Settings, smtp_server: SmtpServer
 ) -> None:
     clients = await _clients(settings, SUBSCRIBERS)
     provider = await _provider(SUBSCRIBERS, [pk for pk, _ in clients])
@@ -103,6 +115,12 @@ async def test_five_hundred_subscribers_each_get_their_own_messages(
                     await socket.next(timeout=0.01)
             assert len(asyncio.all_tasks()) > baseline_tasks
         del sockets, socket, event  # the test's own references to the clients
+        notices = await _one_notice_each(smtp_server, SUBSCRIBERS)
+        assert sorted(str(m["To"]) for m in notices) == sorted(
+            f"soak{n}@example.com" for n in range(SUBSCRIBERS)
+        )
+        del notices
+        smtp_server.messages.clear()  # the test's inbox lives in this process too
 
         for _ in range(100):
             await asyncio.sleep(0.1)
@@ -114,6 +132,8 @@ async def test_five_hundred_subscribers_each_get_their_own_messages(
             for stat in tracemalloc.take_snapshot().statistics("lineno")[:15]:
                 print(stat)
         tracemalloc.stop()
+        print(f"\nsoak: {SUBSCRIBERS} subscribers, memory +{grown / 1e6:.2f} MB, "
+              f"tasks {len(asyncio.all_tasks())} (baseline {baseline_tasks})")  # fmt: skip
         assert len(asyncio.all_tasks()) <= baseline_tasks
         assert grown < 5 * 1024 * 1024, f"memory grew by {grown / 1e6:.1f} MB"
         assert bus._fanout.channels == set()

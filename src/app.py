@@ -157,7 +157,8 @@ class GraphQLEndpoint:
 
     async def _screen(self, request: Request) -> Response | None:
         if request.method == "GET":
-            if "text/html" in request.headers.get("accept", ""):
+            wants_page = "text/html" in request.headers.get("accept", "")
+            if wants_page and "query" not in request.query_params:
                 return None  # GraphiQL
             return PlainTextResponse(
                 "Queries travel by POST; GET serves GraphiQL to browsers only.",

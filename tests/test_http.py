@@ -29,6 +29,11 @@ async def test_queries_over_get_are_refused(http: httpx.AsyncClient) -> None:
         "/graphql", params={"query": "{ me { id } }"}, headers={"Accept": "application/json"}
     )
     assert json_get.status_code == 405
+    browser_get = await http.get(
+        "/graphql", params={"query": SIGN_UP}, headers={"Accept": "text/html,*/*"}
+    )
+    assert browser_get.status_code == 405  # a browser gets the page, never a query run
+    assert await User.all().count() == 0
 
 
 async def test_malformed_json_is_400(http: httpx.AsyncClient) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carepath.models import Conversation, GroupMembership, Message, OutboxEmail
+from carepath.models import Conversation, GroupMembership, Message, OutboxEmail, RosterEntry
 from carepath.models.enums import GroupRole
 from tests.factories import sign_up
 from tests.messaging_steps import a_client, a_provider, care_between
@@ -71,17 +71,31 @@ async def test_provider_can_open_the_conversation_by_client_id(api: Api) -> None
 
 async def test_roster_alone_is_not_a_care_relationship(api: Api) -> None:
     provider, client = await a_provider(api), await a_client(api)
-    from carepath.models import RosterEntry
-
     await RosterEntry.create(provider_id=provider.pk, client_id=client.pk)
-    result = await api.data(
-        SEND,
-        {"input": {"providerId": provider.global_id, "body": "Hi"}},
-        token=client.account.token,
-    )
-    assert [e["code"] for e in result["sendMessage"]["errors"]] == ["NO_CARE_RELATIONSHIP"]
+    for target, token in (
+        ({"providerId": provider.global_id}, client.account.token),
+        ({"clientId": client.global_id}, provider.account.token),  # visible on the roster
+    ):
+        result = await api.data(SEND, {"input": {**target, "body": "Hi"}}, token=token)
+        assert [e["code"] for e in result["sendMessage"]["errors"]] == ["NO_CARE_RELATIONSHIP"]
     assert await Message.all().count() == 0
     assert await Conversation.all().count() == 0
+
+
+async def test_unseen_or_mistyped_recipients_are_not_found_on_their_field(api: Api) -> None:
+    provider, client = await a_provider(api), await a_client(api)
+    stranger = await a_client(api, "eve@example.com", "Eve")
+    await care_between(provider, client)
+    for target in (
+        {"clientId": stranger.global_id},  # not on this provider's roster
+        {"clientId": provider.global_id},  # a Provider's id where a Client's belongs
+    ):
+        result = await api.data(
+            SEND, {"input": {**target, "body": "Hi"}}, token=provider.account.token
+        )
+        errors = result["sendMessage"]["errors"]
+        assert [(e["code"], e["field"]) for e in errors] == [("NOT_FOUND", "clientId")]
+    assert await Message.all().count() == 0
 
 
 async def test_empty_and_oversized_bodies_are_refused(api: Api) -> None:

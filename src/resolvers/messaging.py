@@ -72,12 +72,21 @@ class MessagingQuery:
 class MessagingMutations:
     @strawberry.mutation
     async def send_message(self, info: Info, input: SendMessageInput) -> MessagePayload:
-        given = [input.conversation_id, input.provider_id, input.client_id]
+        given = [
+            name
+            for name, value in (
+                ("conversationId", input.conversation_id),
+                ("providerId", input.provider_id),
+                ("clientId", input.client_id),
+            )
+            if value is not None
+        ]
         recipient = Recipient(
             conversation_id=pk_of(input.conversation_id, "Conversation"),
             provider_id=pk_of(input.provider_id, "Provider"),
             client_id=pk_of(input.client_id, "Client"),
-            given=sum(value is not None for value in given),
+            given=len(given),
+            field=given[0] if given else "conversationId",
         )
         call = messaging.send_message(
             info.context.actor,

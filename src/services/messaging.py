@@ -15,6 +15,7 @@ from carepath.notifications import emails, outbox
 from carepath.services import visibility
 from carepath.services.actor import Actor, ActorFacts
 from carepath.services.errors import ErrorCode, RuleViolation, not_found, validation
+from carepath.services.guards import visible_client
 from carepath.services.rows import get_or_insert
 from carepath.settings import Settings
 
@@ -29,6 +30,7 @@ class Recipient:
     provider_id: int | None = None
     client_id: int | None = None
     given: int = 0  # how many of the three the caller filled in, valid ids or not
+    field: str = "conversationId"  # the input field the caller filled in, for errors
 
 
 def check_body(body: str) -> str:
@@ -63,11 +65,9 @@ async def _pair(actor: Actor, to: Recipient) -> tuple[Provider, Client]:
             return provider, await Client.get(id=facts.client_id)
         raise not_found("provider", "providerId")
     if to.client_id is not None and facts.provider_id is not None:
-        client = await Client.get_or_none(id=to.client_id)
-        if client is not None and await _cared(facts.provider_id, client.id):
-            return await Provider.get(id=facts.provider_id), client
-        raise not_found("client", "clientId")
-    raise not_found("conversation", "conversationId")
+        client = await visible_client(actor, to.client_id, "clientId")
+        return await Provider.get(id=facts.provider_id), client
+    raise not_found("recipient", to.field)
 
 
 async def _cared(provider_id: int, client_id: int) -> bool:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import httpx
+import pytest
+from graphql import ValidationContext, ValidationRule
 
 from carepath.models import User
 from tests.factories import PASSWORD, sign_up
@@ -84,7 +89,7 @@ async def test_deep_documents_are_refused(api: Api) -> None:
     )
     result = await api("{ %s }" % nested, token=account.token)
     assert result.get("data") is None
-    assert "depth" in result["errors"][0]["message"].lower()
+    assert "deeper than 12 levels" in result["errors"][0]["message"]
 
 
 async def test_twelve_levels_are_allowed(api: Api) -> None:
@@ -106,10 +111,19 @@ async def test_too_many_aliases_are_refused(api: Api) -> None:
 
 
 async def test_too_many_tokens_are_refused(api: Api) -> None:
-    fields = " ".join("__typename" for _ in range(5001))
+    fields = " ".join("__typename" for _ in range(4999))  # 5,001 tokens with the braces
     result = await api("{ %s }" % fields)
     assert result.get("data") is None
-    assert result["errors"]
+    assert "token" in result["errors"][0]["message"].lower()
+
+
+async def test_documents_within_the_token_limit_run_even_with_repeated_fields(api: Api) -> None:
+    # graphql-core's overlap check alone gives up ("Validation aborted.") on such repeats.
+    fields = " ".join("__typename" for _ in range(4998))  # 5,000 tokens with the braces
+    assert await api("{ %s }" % fields) == {"data": {"__typename": "Query"}}
+    repeated = " ".join("providers { edges { node { id displayName } } }" for _ in range(450))
+    result = await api("{ %s }" % repeated)
+    assert result == {"data": {"providers": {"edges": []}}}
 
 
 async def test_unknown_fields_are_refused_before_running(api: Api) -> None:
@@ -176,3 +190,31 @@ async def test_invalid_token_is_401_for_graphql_response_json(http: httpx.AsyncC
     )
     assert response.status_code == 401
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+class _BrokenRule(ValidationRule):
+    def __init__(self, context: ValidationContext) -> None:
+        raise RuntimeError("validator bug near hunter2")
+
+
+async def _broken_node(info: object, id: str) -> None:
+    raise RuntimeError("database said hunter2")
+
+
+async def test_internal_errors_are_masked_and_logged_with_a_request_id(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Faults injected during execution and during validation: neither reaches the client."""
+    caplog.set_level(logging.ERROR, logger="carepath.errors")
+    monkeypatch.setattr("carepath.resolvers.query.resolve_node", _broken_node)
+    during_execution = await api('{ node(id: "x") { id } }')
+    monkeypatch.setattr("carepath.schema.document_rules._ALIAS_RULE", _BrokenRule)
+    during_validation = await api("{ me { id } }")
+    for result in (during_execution, during_validation):
+        assert "hunter2" not in json.dumps(result)
+        [error] = result["errors"]
+        assert error["message"] == "Internal error."
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert error["extensions"]["requestId"] in caplog.text
+    assert caplog.text.count("internal error ") == 2  # logged once each, with the cause
+    assert "database said" in caplog.text and "validator bug" in caplog.text

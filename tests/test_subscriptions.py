@@ -176,3 +176,36 @@ async def test_expiring_token_ends_the_subscription(api: Api, address: str) -> N
         operation = await subscriber.subscribe(ON_MESSAGE)
         ended = await subscriber.next(timeout=3)
         assert ended == {"id": operation, "type": "complete"}
+
+
+async def test_invalid_subscription_gets_an_error_message(api: Api, address: str) -> None:
+    client = await a_client(api)
+    async with Subscriber.connect(address, client.account.token) as subscriber:
+        assert await subscriber.acknowledged()
+        operation_id = await subscriber.subscribe("subscription { messageReceived { nope } }")
+        reply = await subscriber.next(timeout=2)
+    assert reply["type"] == "error" and reply["id"] == operation_id
+    assert "Cannot query field 'nope'" in reply["payload"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ("subscription { messageReceived { body ", "Syntax Error"),
+        ("subscription { " + "messageReceived " * 4999 + "}", "5000 tokens"),
+    ],
+    ids=["syntax", "tokens"],
+)
+async def test_unparsable_subscription_closes_with_4400_and_the_reason(
+    api: Api, address: str, document: str, reason: str
+) -> None:
+    """graphql-transport-ws: a document that cannot be parsed is a bad request (4400)."""
+    client = await a_client(api)
+    async with Subscriber.connect(address, client.account.token) as subscriber:
+        assert await subscriber.acknowledged()
+        await subscriber.subscribe(document)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await subscriber.next(timeout=2)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4400
+    assert reason in closed.value.rcvd.reason

@@ -70,6 +70,20 @@ def should_mask_error(error: GraphQLError) -> bool:
     return True
 
 
+def masked(error: GraphQLError) -> GraphQLError:
+    """The error as clients see it: a code and the request id that finds it in the log."""
+    request_id = (error.extensions or {}).get("requestId")
+    return GraphQLError(
+        message="Internal error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
+
+
 class MaskInternalErrors(MaskErrors):
     """Masks what should_mask_error picks, keeping a code and the request id for support."""
 
@@ -77,13 +91,15 @@ class MaskInternalErrors(MaskErrors):
         super().__init__(should_mask_error=should_mask_error, error_message="Internal error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = (error.extensions or {}).get("requestId")
-        return GraphQLError(
-            message=self.error_message,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            original_error=None,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+        return masked(error)
+
+
+def mask_in_place(errors: list[GraphQLError]) -> None:
+    """Masks internal errors that MaskInternalErrors never saw.
+
+    An exception raised before execution (in parsing or validation) unwinds through the
+    extension's hook, so strawberry hands it to Schema.process_errors unmasked.
+    """
+    for index, error in enumerate(errors):
+        if should_mask_error(error):
+            errors[index] = masked(error)

@@ -65,7 +65,10 @@ async def _pair(actor: Actor, to: Recipient) -> tuple[Provider, Client]:
             return provider, await Client.get(id=facts.client_id)
         raise not_found("provider", "providerId")
     if to.client_id is not None and facts.provider_id is not None:
-        client = await visible_client(actor, to.client_id, "clientId")
+        if await _cared(facts.provider_id, to.client_id):
+            client = await Client.get(id=to.client_id)
+        else:  # seen on the roster, say: then NO_CARE_RELATIONSHIP, not NOT_FOUND
+            client = await visible_client(actor, to.client_id, "clientId")
         return await Provider.get(id=facts.provider_id), client
     raise not_found("recipient", to.field)
 

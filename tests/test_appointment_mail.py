@@ -145,6 +145,21 @@ async def test_a_due_reminder_arrives_with_the_link(
     assert LINK in body_of(mail) and INSTRUCTIONS in body_of(mail)
 
 
+async def test_a_reminder_waits_until_its_time_even_minutes_away(
+    api: Api, app: Starlette, smtp_server: SmtpServer
+) -> None:
+    practice, cleo, client_id = await team(api)
+    starts_at = utcnow().replace(microsecond=0) + LEAD + timedelta(minutes=5)
+    await scheduled(api, practice, client_id, starts_at)
+    await smtp_server.wait_for(cleo.email, kind="appointment_confirmation")
+    app.state.runtime.wake_mail()
+    await asyncio.sleep(0.5)  # several passes of the worker
+    kinds = [m["X-Carepath-Kind"] for m in smtp_server.to(cleo.email)]
+    assert "appointment_reminder" not in kinds
+    [reminder] = await pending_reminders(cleo.email)
+    assert reminder.send_after == starts_at - LEAD
+
+
 async def test_a_reminder_carries_the_platforms_current_link(
     api: Api, app: Starlette, smtp_server: SmtpServer
 ) -> None:

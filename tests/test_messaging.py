@@ -224,3 +224,9 @@ async def test_exactly_one_recipient_must_be_given(api: Api) -> None:
 async def test_anonymous_cannot_send(api: Api) -> None:
     result = await api(SEND, {"input": {"providerId": "x", "body": "hi"}})
     assert error_codes(result) == ["UNAUTHENTICATED"]
+
+
+async def test_anonymous_viewers_must_sign_in_to_list_conversations(api: Api) -> None:
+    result = await api(CONVERSATIONS)
+    assert error_codes(result) == ["UNAUTHENTICATED"]
+    assert result.get("data") is None

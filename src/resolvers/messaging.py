@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from carepath.models import Conversation as ConversationModel
 from carepath.resolvers.common import attempt
-from carepath.schema.access import facts
+from carepath.schema.access import deny, facts
 from carepath.schema.context import Info
 from carepath.schema.errors import UserError
 from carepath.schema.ids import pk_of
@@ -57,11 +56,9 @@ class MessagingQuery:
         before: str | None = None,
     ) -> Connection[Conversation]:
         if info.context.actor.is_anonymous:
-            queryset = ConversationModel.filter(id=-1)
-        else:
-            queryset = messaging.conversations_of(await facts(info))
+            deny(info)  # messages are PHI: sign in first
         return await paginate(
-            queryset,
+            messaging.conversations_of(await facts(info)),
             Page(first, after, last, before),
             Ordering("last_message_at", descending=True),
             lambda c: Conversation(model=c),

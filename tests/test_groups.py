@@ -33,6 +33,7 @@ from tests.practice_steps import (
     codes,
     db_state,
     mutate,
+    on_roster,
     provider_row,
     succeed,
 )
@@ -307,6 +308,43 @@ async def test_staff_completes_a_removal_and_the_provider_leaves_the_group(api: 
     assert (await provider_row(member)).status == ProviderStatus.REMOVED
     assert (await ProviderRemovalRequest.get()).status == "COMPLETED"
     assert await listed(api, group_id, owner.token, True) == {owner.provider_id}
+
+
+GROUP_RECORDS = """
+query G($group: ID!, $client: ID!) {
+  group: node(id: $group) {
+    ... on Group { appointments { edges { node { status provider { id } client { id } } } } }
+  }
+  client: node(id: $client) { id }
+}
+"""
+
+
+CLIENT_NODE = "query C($id: ID!) { node(id: $id) { id } }"
+
+
+async def test_a_removed_providers_sessions_stay_in_the_groups_records(api: Api) -> None:
+    owner, group_id, member = await a_practice(api)
+    cleo = await a_client(api, "cleo@example.com", "Cleo Client")
+    client_id = await on_roster(api, owner, member.provider_id or "", cleo.account.email)
+    await a_payout(member, cleo, PayoutStatus.PAID)
+    removal = await succeed(
+        api, REQUEST_REMOVAL, "requestProviderRemoval", {"providerId": member.provider_id},
+        owner.token,
+    )  # fmt: skip
+    staff = await a_staff_member(api)
+    request = {"removalRequestId": removal["removalRequest"]["id"]}
+    await succeed(api, COMPLETE_REMOVAL, "completeProviderRemoval", request, staff.token)
+
+    seen = await api.data(GROUP_RECORDS, {"group": group_id, "client": client_id}, owner.token)
+    assert seen["group"]["appointments"]["edges"] == [
+        {"node": {"status": "CONFIRMED", "provider": {"id": member.provider_id},
+                  "client": {"id": client_id}}}
+    ]  # fmt: skip
+    assert seen["client"] == {"id": client_id}
+    stranger = await a_provider(api, "other@example.com", "Oz Other")
+    unseen = await api.data(CLIENT_NODE, {"id": client_id}, stranger.token)
+    assert unseen["node"] is None
 
 
 async def test_only_staff_complete_a_removal(api: Api) -> None:

@@ -32,7 +32,11 @@ async def can_see_client(info: Info, client: Client) -> bool:
     providers = await info.context.loaders.provider_by_id.load_many(
         [e.provider_id for e in entries]
     )
-    rostered_by = [(p.id, p.group_id) for p in providers if p is not None]
+    rostered_by: list[tuple[int, int | None]] = [
+        (p.id, p.group_id) for p in providers if p is not None
+    ]
+    if viewer.admin_group_ids:
+        rostered_by += await info.context.loaders.group_bookings_by_client.load(client.id)
     return visibility.can_see_client(viewer, client.id, rostered_by)
 
 

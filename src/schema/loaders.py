@@ -28,8 +28,14 @@ from carepath.models import (
     User,
 )
 from carepath.services.booking import SlotRange, busy_times
+from carepath.services.guards import booked_in_groups
 
 M = TypeVar("M", bound=Model)
+
+
+async def _group_bookings(keys: Sequence[int]) -> list[list[tuple[int, int]]]:
+    found = await booked_in_groups(keys)
+    return [found.get(k, []) for k in keys]
 
 
 def one_by(model: type[M], key: str = "id") -> Callable[[Sequence[int]], Awaitable[list[M | None]]]:
@@ -120,6 +126,9 @@ class Loaders:
     )
     roster_by_client: DataLoader[int, list[RosterEntry]] = field(
         default_factory=_many(RosterEntry, "client_id")
+    )
+    group_bookings_by_client: DataLoader[int, list[tuple[int, int]]] = field(
+        default_factory=lambda: DataLoader(load_fn=_group_bookings)
     )
     memberships_by_group: DataLoader[int, list[GroupMembership]] = field(
         default_factory=_many(GroupMembership, "group_id")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from carepath.models import Client, Provider, RosterEntry, User
+from carepath.models import Appointment, Client, Provider, RosterEntry, User
 from carepath.models.enums import RosterStatus
 from carepath.services import visibility
 from carepath.services.actor import Actor, ActorFacts
@@ -62,13 +64,32 @@ async def rostered_by(client_id: int) -> list[tuple[int, int | None, RosterStatu
     return [(e.provider_id, e.provider.group_id, RosterStatus(e.status)) for e in entries]
 
 
+async def booked_in_groups(client_ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+    """(provider id, group id) of the clients' appointments booked in a group practice.
+
+    The group's records keep them after the provider leaves, and so its admins still
+    see who each one was with.
+    """
+    rows = (
+        await Appointment.filter(client_id__in=list(set(client_ids)), group_id__not_isnull=True)
+        .distinct()
+        .values_list("client_id", "provider_id", "group_id")
+    )
+    found: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for client_id, provider_id, group_id in rows:
+        found[client_id].append((provider_id, group_id))
+    return found
+
+
 async def visible_client(actor: Actor, client_id: int | None, field: str) -> Client:
     client = await Client.get_or_none(id=client_id) if client_id else None
     if client is None:
         raise not_found("client", field)
-    entries = await rostered_by(client.id)
     facts = await actor.facts()
-    if not visibility.can_see_client(facts, client.id, [(p, g) for p, g, _ in entries]):
+    seen_under: list[tuple[int, int | None]] = [(p, g) for p, g, _ in await rostered_by(client.id)]
+    if facts.admin_group_ids:
+        seen_under += (await booked_in_groups([client.id]))[client.id]
+    if not visibility.can_see_client(facts, client.id, seen_under):
         raise not_found("client", field)
     return client
 

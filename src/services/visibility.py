@@ -47,7 +47,8 @@ def can_see_client(
     """The client themself, or a provider (or their group's admins) with them on a roster.
 
     `rostered_by` holds (provider id, provider's group id) of every roster entry, active
-    or archived.
+    or archived, and for group admins also (provider id, group id) of the client's
+    appointments booked in a group (the group's records outlive a provider's removal).
     """
     if facts.client_id == client_id:
         return True

@@ -296,6 +296,11 @@ async def test_a_second_booking_by_the_same_client_is_refused(api: Api) -> None:
     await refused(api, cleo, practice, local(4, "10:00"), "PHONE", "NEW_CLIENTS_ONLY")
 
 
+async def test_a_provider_cannot_book_themself_through_their_own_link(api: Api) -> None:
+    practice = await a_practice(api)
+    await refused(api, practice.provider, practice, local(3, "10:00"), "PHONE", "FORBIDDEN")
+
+
 @pytest.mark.parametrize("state", ["archived", "removal requested", "removed"])
 async def test_a_provider_leaving_the_practice_takes_no_bookings(api: Api, state: str) -> None:
     owner = await a_provider(api, "owner@example.com", "Olga Owner")

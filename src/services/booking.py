@@ -183,6 +183,8 @@ async def book_first_appointment(
         raise RuleViolation(
             ErrorCode.FORBIDDEN, "Only client accounts book through a booking link."
         )
+    if provider.user_id == user.id:
+        raise RuleViolation(ErrorCode.FORBIDDEN, "You cannot book an appointment with yourself.")
     starts_at = as_utc(starts_at, "startsAt")
     kind = intake_kind(provider)
     ends_at = starts_at + LENGTHS[kind]

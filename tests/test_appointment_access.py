@@ -164,6 +164,15 @@ async def test_provider_lists_appointments_between_from_and_to(api: Api) -> None
     assert ids(found) == [booked[1]["id"]]
 
 
+async def test_list_bounds_without_an_offset_are_refused(api: Api) -> None:
+    world = await a_group_practice(api)
+    for bounds in ({"from": "2027-01-11T15:00:00"}, {"to": "2027-01-11T15:00:00"}):
+        result = await api(
+            PROVIDER_APPOINTMENTS, {"id": world.practice.id, **bounds}, token=world.practice.token
+        )
+        assert error_codes(result) == ["BAD_USER_INPUT"]
+
+
 async def test_appointment_lists_come_in_pages(api: Api) -> None:
     world = await a_group_practice(api)
     booked = [

@@ -95,6 +95,25 @@ async def test_provider_adds_a_client_to_their_roster_by_email(api: Api) -> None
     assert await entry_status(ann, cleo) == RosterStatus.ACTIVE
 
 
+CLIENT_PROVIDERS = "query C($id: ID!) { node(id: $id) { ... on Client { providers { id } } } }"
+
+
+async def test_a_practice_sees_only_its_own_providers_of_a_shared_client(api: Api) -> None:
+    ann = await a_provider(api, "ann@example.com", "Ann")
+    bea = await a_provider(api, "bea@example.com", "Bea")
+    cleo = await a_client(api, "cleo@example.com", "Cleo Client")
+    for provider in (ann, bea):
+        await on_roster(api, provider, provider.provider_id or "", "cleo@example.com")
+
+    async def providers_seen(token: str) -> set[str]:
+        found = (await api.data(CLIENT_PROVIDERS, {"id": cleo.client_id}, token=token))["node"]
+        return {p["id"] for p in found["providers"]}
+
+    assert await providers_seen(cleo.token) == {ann.provider_id, bea.provider_id}
+    assert await providers_seen(ann.token) == {ann.provider_id}  # Bea's care is not Ann's
+    assert await providers_seen(bea.token) == {bea.provider_id}
+
+
 async def test_group_admin_adds_a_client_to_a_group_providers_roster(
     api: Api, practice: Practice
 ) -> None:

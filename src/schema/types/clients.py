@@ -90,12 +90,15 @@ class Client(Node):
         active = [e.provider_id for e in entries if e.status == RosterStatus.ACTIVE]
         providers = await info.context.loaders.provider_by_id.load_many(active)
         viewer = await facts(info)
+        own_view = viewer.client_id == self.model.id
         return [
             Provider(model=p)
             for p in providers
             if p is not None
             and p.status != ProviderStatus.REMOVED
             and visibility.can_see_provider(viewer, p)
+            # Care elsewhere is the client's to tell: practices see only their own.
+            and (own_view or visibility.manages_provider(viewer, p))
         ]
 
     @strawberry.field

@@ -211,10 +211,16 @@ async def test_cancellation_notice_reaches_the_client_and_the_reminder_is_droppe
     practice, cleo, client_id = await team(api)
     booked = await scheduled(api, practice, client_id, local(5, "10:00"))
     [reminder] = await pending_reminders(cleo.email)
-    request = {"appointmentId": booked["id"], "reason": "Provider is ill"}
+    request = {"appointmentId": booked["id"], "reason": "Provider is ill (flu)"}
     await succeed(api, CANCEL_APPOINTMENT, "cancelAppointment", request, practice.token)
     [mail] = await smtp_server.wait_for(cleo.email, kind="appointment_cancelled")
     assert mentions_day(body_of(mail), local(5, "10:00"))
+    assert "flu" not in body_of(mail)  # free text may be PHI: it stays in Carepath
+    [event] = events_of(calendar_files(mail)[0])
+    assert str(event["STATUS"]) == "CANCELLED"
+    [confirmation] = await smtp_server.wait_for(cleo.email, kind="appointment_confirmation")
+    [booked_event] = events_of(calendar_files(confirmation)[0])
+    assert event["UID"] == booked_event["UID"]  # the calendar cancels the event it holds
     assert (await OutboxEmail.get(id=reminder.id)).status != OutboxStatus.PENDING
     await mail_due_now(app, "appointment_reminder")
     await asyncio.sleep(0.3)

@@ -52,7 +52,7 @@ class AppointmentFacts:
             return "This is a phone call: your provider will call you at the scheduled time."
         return "This is an in-person appointment at your provider's office."
 
-    def calendar_event(self, summary: str) -> CalendarEvent:
+    def calendar_event(self, summary: str, *, cancelled: bool = False) -> CalendarEvent:
         location = self.telehealth_link if self.modality == "TELEHEALTH" else None
         if self.modality == "PHONE":
             location = "Phone call"
@@ -65,11 +65,13 @@ class AppointmentFacts:
             summary=summary,
             location=location,
             description=self.how_to_join(),
+            cancelled=cancelled,
         )
 
 
-def _ics(items: Sequence[AppointmentFacts], summary: str) -> Attachment:
-    events = [item.calendar_event(summary) for item in items]
+def _ics(items: Sequence[AppointmentFacts], summary: str, *, cancelled: bool = False) -> Attachment:
+    """Same UID per appointment, so a calendar updates (or cancels) the event it holds."""
+    events = [item.calendar_event(summary, cancelled=cancelled) for item in items]
     return Attachment(
         filename="appointment.ics",
         content_type="text/calendar",
@@ -127,8 +129,9 @@ def rescheduled(to: str, name: str, item: AppointmentFacts) -> EmailDraft:
     )
 
 
-def cancelled(to: str, name: str, item: AppointmentFacts, reason: str | None) -> EmailDraft:
-    why = f"\nReason: {reason}\n" if reason else ""
+def cancelled(to: str, name: str, item: AppointmentFacts, *, has_reason: bool) -> EmailDraft:
+    """The provider's reason is free text that may hold PHI: it stays in Carepath."""
+    why = "\nYour provider noted a reason: sign in to Carepath to read it.\n" if has_reason else ""
     return EmailDraft(
         kind="appointment_cancelled",
         to=to,
@@ -137,7 +140,11 @@ def cancelled(to: str, name: str, item: AppointmentFacts, reason: str | None) ->
             f"Hello {name},\n\n"
             f"Your {item.what} with {item.provider_name} on {item.local()} was cancelled.\n"
             f"{why}\nMessage your provider in Carepath to find another time.\n"
+            "The attached calendar file removes the appointment from your calendar.\n"
         ),
+        attachments=[
+            _ics([item], f"{item.what.capitalize()} with {item.provider_name}", cancelled=True)
+        ],
     )
 
 

@@ -227,7 +227,9 @@ async def cancel(actor: Actor, appointment_id: int | None, reason: str | None) -
         await drop_reminders(appointment.id)
         facts = await facts_of(appointment, provider, client_user)
         await outbox.enqueue(
-            appointment_emails.cancelled(client_user.email, client_user.full_name, facts, why),
+            appointment_emails.cancelled(
+                client_user.email, client_user.full_name, facts, has_reason=bool(why)
+            ),
             appointment_id=appointment.id,
         )
     await audit.record(actor.user_id, "cancel_appointment", "Appointment", appointment.id)

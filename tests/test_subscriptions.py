@@ -95,6 +95,30 @@ async def test_subscription_to_one_conversation_ignores_the_others(api: Api, add
         assert received["payload"]["data"]["messageReceived"]["body"] == "here"
 
 
+async def test_subscribing_to_a_conversation_not_ones_own_is_refused(
+    api: Api, address: str
+) -> None:
+    provider, client = await a_provider(api), await a_client(api)
+    await care_between(provider, client)
+    sent = await post(
+        address, "mutation($c: ID!) { sendMessage(input: {clientId: $c, body: \"a\"}) {"
+        " message { conversation { id } } } }", {"c": client.global_id}, provider.account.token,
+    )  # fmt: skip
+    theirs = sent["data"]["sendMessage"]["message"]["conversation"]["id"]
+    stranger = await a_client(api, "eve@example.com", "Eve")
+    query = "subscription($c: ID) { messageReceived(conversationId: $c) { body } }"
+    async with Subscriber.connect(address, stranger.account.token) as subscriber:
+        assert await subscriber.acknowledged()
+        for conversation_id in (theirs, "garbage"):  # denied looks like missing
+            operation_id = await subscriber.subscribe(query, {"c": conversation_id})
+            reply = await subscriber.next(timeout=2)
+            assert (reply["type"], reply["id"]) == ("next", operation_id)
+            [error] = reply["payload"]["errors"]
+            assert error["extensions"]["code"] == "BAD_USER_INPUT"
+            assert error["message"] == "No conversation with that id."
+            assert await subscriber.next(timeout=2) == {"id": operation_id, "type": "complete"}
+
+
 @pytest.mark.parametrize("token", [None, "not-a-token"])
 async def test_missing_or_bad_token_closes_the_socket_with_4403(
     address: str, token: str | None

@@ -20,7 +20,7 @@ from carepath.models import AuthSession
 from carepath.models import Conversation as ConversationModel
 from carepath.models import Message as MessageModel
 from carepath.schema.context import Info
-from carepath.schema.errors import unauthenticated
+from carepath.schema.errors import bad_user_input, unauthenticated
 from carepath.schema.ids import pk_of
 from carepath.schema.loaders import Loaders
 from carepath.schema.types.messaging import Message
@@ -73,6 +73,16 @@ async def _events(info: Info, kind: str) -> AsyncGenerator[Event, None]:
                 yield event
 
 
+async def _visible_conversation(info: Info, conversation_id: str) -> int:
+    """The subscriber's own conversation; any other id is refused before listening."""
+    pk = pk_of(conversation_id, "Conversation")
+    conversation = await ConversationModel.get_or_none(id=pk) if pk is not None else None
+    viewer = await info.context.actor.facts()
+    if conversation is None or not visibility.can_see_conversation(viewer, conversation):
+        raise bad_user_input("No conversation with that id.")
+    return conversation.id
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -81,7 +91,7 @@ class Subscription:
     async def message_received(
         self, info: Info, conversation_id: strawberry.ID | None = None
     ) -> AsyncGenerator[Message, None]:
-        wanted = pk_of(conversation_id, "Conversation") if conversation_id else None
+        wanted = await _visible_conversation(info, conversation_id) if conversation_id else None
         async for event in _events(info, "message"):
             if wanted is not None and event.get("conversation_id") != wanted:
                 continue

@@ -357,3 +357,14 @@ async def test_a_client_archived_on_the_callers_roster_is_forbidden(
     payload = await mutate(api, document, name, request, p.member.token)
     assert codes(payload) == ["FORBIDDEN"]
     assert await db_state() == before
+
+
+async def test_transfer_to_the_same_provider_is_refused(api: Api, practice: Practice) -> None:
+    p = practice
+    before = await db_state()
+    payload = await mutate(
+        api, TRANSFER_CLIENT, "transferClient", transfer(p, p.member, p.member), p.owner.token
+    )
+    assert payload["client"] is None
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("VALIDATION", "toProviderId")]
+    assert await db_state() == before

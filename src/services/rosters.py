@@ -9,7 +9,7 @@ from carepath.models import Client, ClientLocation, Insurance, Provider, RosterE
 from carepath.models.enums import ProviderStatus, RosterStatus, UsState
 from carepath.services import audit
 from carepath.services.actor import Actor
-from carepath.services.errors import ErrorCode, RuleViolation
+from carepath.services.errors import ErrorCode, RuleViolation, validation
 from carepath.services.guards import (
     require_care_team,
     require_group_admin,
@@ -86,6 +86,8 @@ async def transfer_client(
     require_group_admin(facts, target.group_id)
     if source.group_id != target.group_id:
         raise RuleViolation(ErrorCode.NOT_IN_GROUP, "Both providers must be in the same group.")
+    if source.id == target.id:
+        raise validation("toProviderId", "Transfer the client to another provider.")
     if target.status != ProviderStatus.ACTIVE:
         raise RuleViolation(
             ErrorCode.PROVIDER_ARCHIVED,

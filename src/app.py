@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -293,6 +295,13 @@ def create_app(
         Route("/healthz", healthz),
         Route("/calendar/{secret}.ics", calendar, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.browser_origins),
+        allow_methods=["POST"],
+        allow_headers=["Authorization", "Content-Type", "Accept"],
+        max_age=600,
+    )  # bearer tokens, never cookies: no credentials mode
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors])
     app.state.runtime = runtime
     return app

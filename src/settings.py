@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "carepath-dev-secret-do-not-use-in-production"
 
@@ -25,6 +26,18 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{url!r} is not an http(s) URL")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """CORS_ORIGINS: the browser origins, comma-separated, allowed to call the API."""
+    return tuple(origin_of(o.strip()) for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -57,6 +70,12 @@ class Settings:
     log_level: str = "INFO"
     embedded_smtp_port: int = 8025
     session_recheck_seconds: float = 60.0
+    cors_origins: tuple[str, ...] = ()  # none given: PUBLIC_BASE_URL's origin
+
+    @property
+    def browser_origins(self) -> tuple[str, ...]:
+        """Origins whose pages may call the API: CORS_ORIGINS, else the client app's own."""
+        return self.cors_origins or (origin_of(self.public_base_url),)
 
     @property
     def is_production(self) -> bool:
@@ -75,14 +94,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     host = env.get("HOST", "127.0.0.1").strip() or "127.0.0.1"
     port = _int(env, "PORT", 8000, minimum=1)
+    public_base_url = (env.get("PUBLIC_BASE_URL", "").strip() or f"http://{host}:{port}").rstrip(
+        "/"
+    )
     settings = Settings(
         env=env.get("CAREPATH_ENV", "development").strip() or "development",
         secret_key=env.get("SECRET_KEY", "").strip() or DEV_SECRET_KEY,
         host=host,
         port=port,
-        public_base_url=(env.get("PUBLIC_BASE_URL", "").strip() or f"http://{host}:{port}").rstrip(
-            "/"
-        ),
+        public_base_url=public_base_url,
         public_api_url=(env.get("PUBLIC_API_URL", "").strip() or f"http://{host}:{port}").rstrip(
             "/"
         ),
@@ -99,7 +119,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
         embedded_smtp_port=_int(env, "EMBEDDED_SMTP_PORT", 8025, minimum=1),
         session_recheck_seconds=_int(env, "SESSION_RECHECK_SECONDS", 60, minimum=1),
+        cors_origins=_origins(env),
     )
+    settings.browser_origins  # noqa: B018  (refuses an unusable PUBLIC_BASE_URL now)
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:
         raise SettingsError("SECRET_KEY must be set when CAREPATH_ENV=production")
     if settings.is_production and len(settings.secret_key) < 32:

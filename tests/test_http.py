@@ -218,3 +218,23 @@ async def test_internal_errors_are_masked_and_logged_with_a_request_id(
         assert error["extensions"]["requestId"] in caplog.text
     assert caplog.text.count("internal error ") == 2  # logged once each, with the cause
     assert "database said" in caplog.text and "validator bug" in caplog.text
+
+
+async def test_the_client_apps_origin_may_call_the_api_from_a_browser(
+    http: httpx.AsyncClient,
+) -> None:
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization, content-type"}  # fmt: skip
+    allowed = await http.options(
+        "/graphql", headers={"Origin": "https://app.carepath.test", **preflight}
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.carepath.test"
+    assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+    other = await http.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in other.headers
+    answered = await http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers={"Origin": "https://app.carepath.test"}
+    )
+    assert answered.headers["access-control-allow-origin"] == "https://app.carepath.test"
+    assert "access-control-allow-credentials" not in answered.headers  # bearer tokens only

@@ -67,6 +67,17 @@ def test_settings_read_the_environment() -> None:
         load_settings({"PORT": "eighty"})
 
 
+def test_browser_origins_default_to_the_client_apps_own() -> None:
+    assert load_settings({}).browser_origins == ("http://127.0.0.1:8000",)
+    app_url = load_settings({"PUBLIC_BASE_URL": "https://app.example.com/portal/"})
+    assert app_url.browser_origins == ("https://app.example.com",)
+    listed = load_settings({"CORS_ORIGINS": "https://a.example.com, https://b.example.com/"})
+    assert listed.browser_origins == ("https://a.example.com", "https://b.example.com")
+    for bad in ({"CORS_ORIGINS": "ftp://files.example.com"}, {"PUBLIC_BASE_URL": "app"}):
+        with pytest.raises(SettingsError):
+            load_settings(bad)
+
+
 def test_access_log_hides_calendar_secrets() -> None:
     import logging
 

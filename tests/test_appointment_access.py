@@ -15,9 +15,12 @@ from tests.practice_steps import (
     a_group_admin,
     a_group_provider,
     a_provider,
+    a_staff_member,
     on_roster,
+    succeed,
 )
 from tests.scheduling_steps import (
+    CANCEL_APPOINTMENT,
     INSTRUCTIONS,
     LINK,
     Practice,
@@ -143,6 +146,31 @@ async def test_group_admins_never_see_the_telehealth_link(api: Api, who: str) ->
     assert LINK not in response.text and INSTRUCTIONS not in response.text
     node = ((response.json().get("data") or {}).get("node")) or {}
     assert node.get("telehealthLink") is None
+
+
+APPOINTMENT_PHI = """
+query A($id: ID!) {
+  node(id: $id) { ... on Appointment { id cancellationReason clientLocation { state } } }
+}
+"""
+
+
+async def test_staff_see_an_appointment_but_not_the_clients_whereabouts_or_reasons(
+    api: Api,
+) -> None:
+    world = await a_group_practice(api)
+    booked = await scheduled(api, world.practice, world.cleo_id, local(5, "10:00"))
+    request = {"appointmentId": booked["id"], "reason": "Client in hospital"}
+    await succeed(api, CANCEL_APPOINTMENT, "cancelAppointment", request, world.practice.token)
+    staff = await a_staff_member(api)
+    for field in ("cancellationReason", "clientLocation { state }"):
+        document = APPOINTMENT_PHI.replace("cancellationReason clientLocation { state }", field)
+        result = await api(document, {"id": booked["id"]}, token=staff.token)
+        assert error_codes(result) == ["FORBIDDEN"]
+        assert "hospital" not in str(result)
+    for who in ("provider", "admin", "client"):
+        seen = await api.data(APPOINTMENT_PHI, {"id": booked["id"]}, token=viewer(world, who))
+        assert seen["node"]["cancellationReason"] == "Client in hospital"
 
 
 # ---------------------------------------------------------------- lists

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from carepath.models import Appointment as AppointmentModel
+from carepath.models import Client as ClientModel
 from carepath.models.enums import (
     AppointmentKind,
     AppointmentStatus,
@@ -59,10 +60,7 @@ class Appointment(Node):
     ) -> Annotated[Client, strawberry.lazy("carepath.schema.types.clients")]:
         from carepath.schema.types.clients import Client
 
-        client = await load_existing(info.context.loaders.client_by_id, self.model.client_id)
-        if not await can_see_client(info, client):
-            deny(info)
-        return Client(model=client)
+        return Client(model=await self._visible_client(info))
 
     @strawberry.field
     def kind(self) -> AppointmentKind:
@@ -120,12 +118,20 @@ class Appointment(Node):
         series_id = self.model.series_id
         return to_global_id("AppointmentSeries", series_id) if series_id else None
 
+    async def _visible_client(self, info: Info) -> ClientModel:
+        """The appointment's client, for viewers who may see them (not staff, say)."""
+        client = await load_existing(info.context.loaders.client_by_id, self.model.client_id)
+        if not await can_see_client(info, client):
+            deny(info)
+        return client
+
     @strawberry.field(description="Where the client was during the session, given at confirmation.")
     async def client_location(
         self, info: Info
     ) -> Annotated[ClientLocation, strawberry.lazy("carepath.schema.types.clients")] | None:
         from carepath.schema.types.clients import ClientLocation
 
+        await self._visible_client(info)  # the client's whereabouts are the client's PHI
         if self.model.client_location_id is None:
             return None
         location = await info.context.loaders.location_by_id.load(self.model.client_location_id)
@@ -144,5 +150,12 @@ class Appointment(Node):
         return self.model.cancelled_at
 
     @strawberry.field
-    def cancellation_reason(self) -> str | None:
+    async def cancellation_reason(self, info: Info) -> str | None:
+        """Free text that may hold PHI: the parties and the group's admins, not staff."""
+        viewer = await facts(info)
+        if not (
+            visibility.is_party_to_appointment(viewer, self.model)
+            or visibility.administers_group(viewer, self.model.group_id)
+        ):
+            deny(info)
         return self.model.cancellation_reason

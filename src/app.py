@@ -58,6 +58,7 @@ class CarepathGraphQL(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=10),
             max_subscriptions_per_connection=20,
+            allowed_origins=settings.browser_origins,  # the client app's pages may subscribe
         )
         self.settings = settings
         self.bus = bus

@@ -92,8 +92,13 @@ class Subscriber:
 
     @classmethod
     @asynccontextmanager
-    async def connect(cls, address: str, token: str | None) -> AsyncIterator[Subscriber]:
-        async with websockets.connect(f"ws://{address}/graphql", subprotocols=[PROTOCOL]) as ws:
+    async def connect(
+        cls, address: str, token: str | None, origin: str | None = None
+    ) -> AsyncIterator[Subscriber]:
+        """`origin` as a browser page on that origin would send it; none: a native app."""
+        async with websockets.connect(
+            f"ws://{address}/graphql", subprotocols=[PROTOCOL], origin=origin
+        ) as ws:
             payload = {"authorization": f"Bearer {token}"} if token else {}
             await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
             yield cls(ws)

@@ -119,6 +119,19 @@ async def test_subscribing_to_a_conversation_not_ones_own_is_refused(
             assert await subscriber.next(timeout=2) == {"id": operation_id, "type": "complete"}
 
 
+async def test_the_client_apps_pages_may_subscribe_and_other_sites_may_not(
+    api: Api, address: str
+) -> None:
+    client = await a_client(api)
+    token = client.account.token
+    async with Subscriber.connect(address, token, origin="https://app.carepath.test") as app:
+        assert await app.acknowledged()
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with Subscriber.connect(address, token, origin="https://evil.example") as other:
+            await other.acknowledged()
+    assert refused.value.response.status_code == 403
+
+
 @pytest.mark.parametrize("token", [None, "not-a-token"])
 async def test_missing_or_bad_token_closes_the_socket_with_4403(
     address: str, token: str | None

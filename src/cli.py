@@ -21,13 +21,19 @@ T = TypeVar("T")
 log = logging.getLogger("carepath")
 
 
-class RedactCalendarSecrets(logging.Filter):
-    """Access log lines show `/calendar/<secret>.ics`: the secret is a credential."""
+class RedactAccessLog(logging.Filter):
+    """Access log lines show the path: a calendar feed's secret is a credential, and a
+    query string may hold a GraphQL document and its variables (refused, but logged)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and str(args[2]).startswith("/calendar/"):
-            record.args = (*args[:2], "/calendar/[redacted].ics", *args[3:])
+        if isinstance(args, tuple) and len(args) >= 3:
+            path, has_query, _ = str(args[2]).partition("?")
+            if path.startswith("/calendar/"):
+                path = "/calendar/[redacted].ics"
+            if has_query:
+                path += "?[redacted]"
+            record.args = (*args[:2], path, *args[3:])
         return True
 
 
@@ -37,7 +43,7 @@ def _configure_logging(settings: Settings) -> None:
     )
     # aiosmtpd logs every envelope address at INFO: addresses are PHI here.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    logging.getLogger("uvicorn.access").addFilter(RedactCalendarSecrets())
+    logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
 
 
 async def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:

@@ -78,15 +78,23 @@ def test_browser_origins_default_to_the_client_apps_own() -> None:
             load_settings(bad)
 
 
-def test_access_log_hides_calendar_secrets() -> None:
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        ("/calendar/s3cr3t.ics", "/calendar/[redacted].ics"),
+        ("/graphql?query={me{email}}&variables={%22s3cr3t%22:1}", "/graphql?[redacted]"),
+        ("/healthz", "/healthz"),
+    ],
+)
+def test_access_log_hides_calendar_secrets_and_query_strings(path: str, logged: str) -> None:
     import logging
 
-    from carepath.cli import RedactCalendarSecrets
+    from carepath.cli import RedactAccessLog
 
     record = logging.LogRecord(
         "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5", "GET", "/calendar/s3cr3t.ics", "1.1", 200), None,
+        ("127.0.0.1:5", "GET", path, "1.1", 405), None,
     )  # fmt: skip
-    assert RedactCalendarSecrets().filter(record)
+    assert RedactAccessLog().filter(record)
     assert "s3cr3t" not in record.getMessage()
-    assert "/calendar/[redacted].ics" in record.getMessage()
+    assert f"GET {logged} HTTP" in record.getMessage()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from carepath.models import OutboxEmail, User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, sign_up
 from tests.support import Api
 
 SIGN_UP = """
@@ -51,3 +53,18 @@ async def test_email_is_trimmed_and_kept_as_typed(api: Api) -> None:
     assert result["signUp"]["errors"] == []
     user = await User.get()
     assert (user.email, user.email_key) == ("Mixed@Example.com", "mixed@example.com")
+
+
+async def test_ids_that_name_nothing_give_null_or_not_found(api: Api) -> None:
+    account = await sign_up(api, "ida@example.com")
+    huge = base64.urlsafe_b64encode(b"Client:99999999999").decode().rstrip("=")
+    for node_id in (huge, "not-an-id", "Q2xpZW50Oi0x"):  # the last is "Client:-1"
+        result = await api("query N($id: ID!) { node(id: $id) { id } }", {"id": node_id})
+        assert result == {"data": {"node": None}}
+    refused = await api.data(
+        'mutation S($id: ID!) { setInsurance(input: {clientId: $id, payerName: "Aetna",'
+        " inNetwork: true}) { errors { code field } } }",
+        {"id": huge},
+        token=account.token,
+    )
+    assert refused["setInsurance"]["errors"] == [{"code": "NOT_FOUND", "field": "clientId"}]

@@ -7,6 +7,9 @@ import binascii
 
 import strawberry
 
+# Primary keys are 32-bit: a larger one names nothing (and overflows PostgreSQL's integer).
+MAX_PK = 2**31 - 1
+
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
     raw = f"{type_name}:{pk}".encode()
@@ -23,7 +26,7 @@ def parse_global_id(global_id: str) -> tuple[str, int] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     type_name, _, pk = decoded.partition(":")
-    if not type_name or not pk.isdigit() or len(pk) > 18:
+    if not type_name or not pk.isdigit() or len(pk) > 10 or int(pk) > MAX_PK:
         return None
     return type_name, int(pk)
 

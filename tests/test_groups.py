@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from carepath.models import (
@@ -290,6 +292,18 @@ async def test_removal_request_hides_the_provider(api: Api) -> None:
     assert await listed(api, group_id, None, False) == {owner.provider_id}
     requests = (await api.data(REMOVAL_REQUESTS, {"id": group_id}, token=owner.token))["node"]
     assert requests["removalRequests"] == [{"id": removal["id"], "status": "PENDING"}]
+
+
+async def test_simultaneous_removal_requests_make_one(api: Api) -> None:
+    owner, _, member = await a_practice(api)
+    request = {"providerId": member.provider_id}
+    payloads = await asyncio.gather(
+        *(mutate(api, REQUEST_REMOVAL, "requestProviderRemoval", request, owner.token)
+          for _ in range(5))
+    )  # fmt: skip
+    assert all(p["errors"] == [] for p in payloads)
+    assert len({p["removalRequest"]["id"] for p in payloads}) == 1  # the same request
+    assert await ProviderRemovalRequest.all().count() == 1
 
 
 async def removal_requested(api: Api) -> tuple[Person, str, Person, str]:

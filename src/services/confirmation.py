@@ -25,7 +25,7 @@ from carepath.models.enums import (
 from carepath.notifications import appointment_emails, outbox
 from carepath.services import audit
 from carepath.services.actor import Actor
-from carepath.services.appointments import facts_of, visible_appointment
+from carepath.services.appointments import facts_of, lock_provider, visible_appointment
 from carepath.services.eligibility import decide, standing_of
 from carepath.services.errors import ErrorCode, RuleViolation
 
@@ -123,6 +123,7 @@ async def confirm_session(
     await _check_billing(provider, appointment.client_id, state, billing)
     client_user = await User.get(id=(await Client.get(id=appointment.client_id)).user_id)
     async with in_transaction():
+        await lock_provider(provider.id)  # a removal request checks payouts under it
         updated = await Appointment.filter(
             id=appointment.id, status=AppointmentStatus.SCHEDULED
         ).update(

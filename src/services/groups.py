@@ -17,6 +17,7 @@ from carepath.models.enums import (
 )
 from carepath.services import audit
 from carepath.services.actor import Actor
+from carepath.services.appointments import lock_provider
 from carepath.services.errors import ErrorCode, RuleViolation, not_found
 from carepath.services.guards import (
     clean_time_zone,
@@ -176,20 +177,23 @@ async def unarchive_provider(actor: Actor, provider_id: int | None) -> Provider:
 async def request_removal(actor: Actor, provider_id: int | None) -> ProviderRemovalRequest:
     """Only once the group has received its last payout for this provider's sessions."""
     provider = await _administered_provider(actor, provider_id)
-    assert provider.group_id is not None
-    pending = await Payout.filter(provider_id=provider.id, status=PayoutStatus.PENDING).exists()
-    if pending:
-        raise RuleViolation(
-            ErrorCode.PENDING_PAYOUTS,
-            "The group has payouts pending for this provider's sessions.",
-            "providerId",
-        )
-    existing = await ProviderRemovalRequest.get_or_none(
-        provider_id=provider.id, status=RemovalStatus.PENDING
-    )
-    if existing is not None:
-        return existing
     async with in_transaction():
+        # Under the provider's lock, which confirmSession also takes: no payout can
+        # appear between this check and the status change.
+        await lock_provider(provider.id)
+        await provider.refresh_from_db()
+        assert provider.group_id is not None
+        if await Payout.filter(provider_id=provider.id, status=PayoutStatus.PENDING).exists():
+            raise RuleViolation(
+                ErrorCode.PENDING_PAYOUTS,
+                "The group has payouts pending for this provider's sessions.",
+                "providerId",
+            )
+        existing = await ProviderRemovalRequest.get_or_none(
+            provider_id=provider.id, status=RemovalStatus.PENDING
+        )
+        if existing is not None:
+            return existing
         await _set_status(
             provider,
             (ProviderStatus.ACTIVE, ProviderStatus.ARCHIVED),

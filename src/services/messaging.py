@@ -89,10 +89,10 @@ async def send_message(
             ErrorCode.NO_CARE_RELATIONSHIP,
             "Messages open once a consultation or session has been scheduled between you.",
         )
-    conversation = await _conversation(provider.id, client.id)
     provider_side = sender.id == provider.user_id
     recipient = await User.get(id=client.user_id if provider_side else provider.user_id)
-    async with in_transaction():
+    async with in_transaction():  # the first message opens the conversation, or neither
+        conversation = await _conversation(provider.id, client.id)
         message = await Message.create(
             conversation_id=conversation.id, sender_id=sender.id, body=text
         )

@@ -13,6 +13,9 @@ from tests.practice_steps import (
     ERRORS,
     TELEHEALTH_FIELDS,
     Person,
+    a_group,
+    a_group_admin,
+    a_group_provider,
     a_provider,
     codes,
     db_state,
@@ -249,3 +252,24 @@ async def test_another_providers_location_cannot_be_removed(api: Api) -> None:
     )
     assert (payload["ok"], codes(payload)) == (False, ["NOT_FOUND"])
     assert await TelehealthLocation.all().count() == 1
+
+
+async def test_group_admins_see_but_do_not_change_a_providers_locations(api: Api) -> None:
+    owner = await a_provider(api, "owner@example.com", "Olga Owner")
+    group_id = await a_group(api, owner)
+    admin = await a_group_admin(api, group_id, owner, "admin@example.com")
+    member = await a_group_provider(api, group_id, owner, "gale@example.com")
+    location_id = await add(api, member)
+    before = await db_state()
+    change = {"telehealthLocationId": location_id, "url": "https://elsewhere.example.com/x"}
+    for who in (owner, admin):
+        updated = await mutate(
+            api, UPDATE_TELEHEALTH_LOCATION, "updateTelehealthLocation", change, who.token
+        )
+        assert (updated["telehealthLocation"], codes(updated)) == (None, ["FORBIDDEN"])
+        removed = await mutate(
+            api, REMOVE_TELEHEALTH_LOCATION, "removeTelehealthLocation",
+            {"telehealthLocationId": location_id}, who.token,
+        )  # fmt: skip
+        assert (removed["ok"], codes(removed)) == (False, ["FORBIDDEN"])
+    assert await db_state() == before

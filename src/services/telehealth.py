@@ -109,14 +109,20 @@ async def add_location(actor: Actor, platform: Platform, make_default: bool) -> 
 
 
 async def _managed_location(actor: Actor, location_id: int | None) -> TelehealthLocation:
-    """Visible to the provider and their group's admins only; anyone else: NOT_FOUND."""
+    """The caller's own location. Their group's admins see it, but changing where clients
+    join a session is the provider's call (FORBIDDEN); anyone else: NOT_FOUND."""
     actor.require_user()
     location = await TelehealthLocation.get_or_none(id=location_id) if location_id else None
     provider = await Provider.get_or_none(id=location.provider_id) if location else None
     if location is None or provider is None:
         raise not_found("telehealth location", "telehealthLocationId")
-    if not visibility.manages_provider(await actor.facts(), provider):
+    facts = await actor.facts()
+    if not visibility.manages_provider(facts, provider):
         raise not_found("telehealth location", "telehealthLocationId")
+    if not visibility.is_own_provider(facts, provider):
+        raise RuleViolation(
+            ErrorCode.FORBIDDEN, "Only the provider changes their telehealth locations."
+        )
     return location
 
 

@@ -23,6 +23,7 @@ from carepath.models import (
     Insurance,
     License,
     Provider,
+    ProviderRemovalRequest,
     RosterEntry,
     TelehealthLocation,
     User,
@@ -129,6 +130,9 @@ class Loaders:
     )
     group_bookings_by_client: DataLoader[int, list[tuple[int, int]]] = field(
         default_factory=lambda: DataLoader(load_fn=_group_bookings)
+    )
+    removal_requests_by_group: DataLoader[int, list[ProviderRemovalRequest]] = field(
+        default_factory=_many(ProviderRemovalRequest, "group_id")
     )
     memberships_by_group: DataLoader[int, list[GroupMembership]] = field(
         default_factory=_many(GroupMembership, "group_id")

@@ -11,7 +11,6 @@ from tortoise.expressions import Q
 from carepath.models import Client as ClientModel
 from carepath.models import Group as GroupModel
 from carepath.models import Provider as ProviderModel
-from carepath.models import ProviderRemovalRequest as RemovalRequestModel
 from carepath.models.enums import ProviderStatus
 from carepath.schema.access import deny, facts
 from carepath.schema.appointment_lists import appointment_connection
@@ -139,5 +138,5 @@ class Group(Node):
         viewer = await facts(info)
         if not (visibility.administers_group(viewer, self.model.id) or viewer.is_staff):
             deny(info)
-        rows = await RemovalRequestModel.filter(group_id=self.model.id).order_by("id")
+        rows = await info.context.loaders.removal_requests_by_group.load(self.model.id)
         return [ProviderRemovalRequest(model=r) for r in rows]

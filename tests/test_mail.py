@@ -116,3 +116,20 @@ async def test_refused_mutation_leaves_no_mail(api: Api) -> None:
     )
     assert result["signUp"]["errors"][0]["code"] == "EMAIL_TAKEN"
     assert await OutboxEmail.all().count() == 0
+
+
+async def test_a_worker_stops_when_asked_whatever_it_was_doing(
+    api: Api, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    """Cancelled between passes, mid-wait or right after being woken: it stops at once."""
+    await sign_up(api, "waiting@example.com", verified=False)
+    for n in range(20):
+        worker = mail_worker(
+            settings.with_overrides(mail_poll_seconds=0.01 * (n % 4)), smtp_server.url
+        )
+        task = asyncio.create_task(worker.run_forever())
+        await asyncio.sleep(0.005 * n)
+        worker.wake()
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert task in done, f"worker {n} went on after being cancelled"

@@ -31,7 +31,8 @@ class RedisBus:
     async def start(self) -> None:
         await self._client.ping()
         self._listener = asyncio.create_task(self._listen(), name="redis-bus-listener")
-        await asyncio.wait_for(self._subscribed.wait(), timeout=5)
+        async with asyncio.timeout(5):  # not wait_for, which may eat a cancel on 3.11
+            await self._subscribed.wait()
 
     async def stop(self) -> None:
         if self._listener is not None:

@@ -54,7 +54,8 @@ async def _events(info: Info, kind: str) -> AsyncGenerator[Event, None]:
             wait = (min(deadline, next_check) - utcnow()).total_seconds()
             event = None
             with contextlib.suppress(TimeoutError):
-                event = await asyncio.wait_for(queue.get(), timeout=max(wait, 0.01))
+                async with asyncio.timeout(max(wait, 0.01)):  # wait_for may eat a cancel
+                    event = await queue.get()
             if event is not None and event.get("type") == "session_revoked":
                 if event.get("session_id") in (None, session.id):
                     return

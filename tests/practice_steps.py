@@ -277,6 +277,24 @@ async def a_group_provider(
     return await refresh(api, person)
 
 
+@dataclass(frozen=True)
+class Team:
+    """A group practice: its owner (a provider), a non-clinician admin and a member."""
+
+    owner: Person
+    group_id: str
+    admin: Person
+    member: Person
+
+
+async def a_team(api: Api) -> Team:
+    owner = await a_provider(api, "owner@example.com", "Olga Owner")
+    group_id = await a_group(api, owner)
+    admin = await a_group_admin(api, group_id, owner, "admin@example.com")
+    member = await a_group_provider(api, group_id, owner, "gale@example.com")
+    return Team(owner, group_id, admin, member)
+
+
 async def a_group_admin(api: Api, group_id: str, owner: Person, email: str) -> Person:
     person = await a_client(api, email, "Ada Admin")
     await succeed(

@@ -11,11 +11,8 @@ import pytest
 from tests.practice_steps import (
     Person,
     a_client,
-    a_group,
-    a_group_admin,
-    a_group_provider,
-    a_provider,
     a_staff_member,
+    a_team,
     on_roster,
     succeed,
 )
@@ -67,16 +64,13 @@ class World:
 
 
 async def a_group_practice(api: Api) -> World:
-    owner = await a_provider(api, "owner@example.com", "Olga Owner")
-    group_id = await a_group(api, owner)
-    admin = await a_group_admin(api, group_id, owner, "admin@example.com")
-    member = await a_group_provider(api, group_id, owner, "gale@example.com")
-    practice = await make_bookable(api, member)
+    team = await a_team(api)
+    practice = await make_bookable(api, team.member)
     cleo = await a_client(api, "cleo@example.com", "Cleo Client")
-    cleo_id = await on_roster(api, member, practice.id, cleo.email)
+    cleo_id = await on_roster(api, team.member, practice.id, cleo.email)
     dan = await a_client(api, "dan@example.com", "Dan Doe")
     bob = await a_practice(api, "bob@example.com", "Bob Provider")
-    return World(owner, admin, group_id, practice, cleo, cleo_id, dan, bob)
+    return World(team.owner, team.admin, team.group_id, practice, cleo, cleo_id, dan, bob)
 
 
 def viewer(world: World, who: str) -> str:

@@ -21,7 +21,7 @@ from carepath.models.enums import (
     VerificationStatus,
 )
 from tests.live import Subscriber, in_loop_server, post
-from tests.messaging_steps import a_client, a_provider, care_between
+from tests.messaging_steps import Party, a_client, a_provider, care_between
 from tests.support import Api
 
 ON_MESSAGE = "subscription { messageReceived { body sender { id } conversation { id } } }"
@@ -36,6 +36,16 @@ mutation Confirm($id: ID!) {
   }
 }
 """
+
+
+async def a_conversation(address: str, provider: Party, client: Party) -> str:
+    """The provider writes first; the conversation's id."""
+    sent = await post(
+        address, "mutation($c: ID!) { sendMessage(input: {clientId: $c, body: \"a\"}) {"
+        " message { conversation { id } } } }", {"c": client.global_id}, provider.account.token,
+    )  # fmt: skip
+    conversation_id: str = sent["data"]["sendMessage"]["message"]["conversation"]["id"]
+    return conversation_id
 
 
 @pytest.fixture
@@ -77,11 +87,7 @@ async def test_subscription_to_one_conversation_ignores_the_others(api: Api, add
     other = await a_provider(api, "other@example.com")
     await care_between(provider, client)
     await care_between(other, client)
-    first = await post(
-        address, "mutation($c: ID!) { sendMessage(input: {clientId: $c, body: \"a\"}) {"
-        " message { conversation { id } } } }", {"c": client.global_id}, provider.account.token,
-    )  # fmt: skip
-    conversation_id = first["data"]["sendMessage"]["message"]["conversation"]["id"]
+    conversation_id = await a_conversation(address, provider, client)
     query = "subscription($c: ID) { messageReceived(conversationId: $c) { body } }"
     async with Subscriber.connect(address, client.account.token) as subscriber:
         assert await subscriber.acknowledged()
@@ -100,11 +106,7 @@ async def test_subscribing_to_a_conversation_not_ones_own_is_refused(
 ) -> None:
     provider, client = await a_provider(api), await a_client(api)
     await care_between(provider, client)
-    sent = await post(
-        address, "mutation($c: ID!) { sendMessage(input: {clientId: $c, body: \"a\"}) {"
-        " message { conversation { id } } } }", {"c": client.global_id}, provider.account.token,
-    )  # fmt: skip
-    theirs = sent["data"]["sendMessage"]["message"]["conversation"]["id"]
+    theirs = await a_conversation(address, provider, client)
     stranger = await a_client(api, "eve@example.com", "Eve")
     query = "subscription($c: ID) { messageReceived(conversationId: $c) { body } }"
     async with Subscriber.connect(address, stranger.account.token) as subscriber:

@@ -13,10 +13,8 @@ from tests.practice_steps import (
     ERRORS,
     TELEHEALTH_FIELDS,
     Person,
-    a_group,
-    a_group_admin,
-    a_group_provider,
     a_provider,
+    a_team,
     codes,
     db_state,
     mutate,
@@ -255,14 +253,11 @@ async def test_another_providers_location_cannot_be_removed(api: Api) -> None:
 
 
 async def test_group_admins_see_but_do_not_change_a_providers_locations(api: Api) -> None:
-    owner = await a_provider(api, "owner@example.com", "Olga Owner")
-    group_id = await a_group(api, owner)
-    admin = await a_group_admin(api, group_id, owner, "admin@example.com")
-    member = await a_group_provider(api, group_id, owner, "gale@example.com")
-    location_id = await add(api, member)
+    team = await a_team(api)
+    location_id = await add(api, team.member)
     before = await db_state()
     change = {"telehealthLocationId": location_id, "url": "https://elsewhere.example.com/x"}
-    for who in (owner, admin):
+    for who in (team.owner, team.admin):
         updated = await mutate(
             api, UPDATE_TELEHEALTH_LOCATION, "updateTelehealthLocation", change, who.token
         )

@@ -94,15 +94,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     host = env.get("HOST", "127.0.0.1").strip() or "127.0.0.1"
     port = _int(env, "PORT", 8000, minimum=1)
-    public_base_url = (env.get("PUBLIC_BASE_URL", "").strip() or f"http://{host}:{port}").rstrip(
-        "/"
-    )
     settings = Settings(
         env=env.get("CAREPATH_ENV", "development").strip() or "development",
         secret_key=env.get("SECRET_KEY", "").strip() or DEV_SECRET_KEY,
         host=host,
         port=port,
-        public_base_url=public_base_url,
+        public_base_url=(env.get("PUBLIC_BASE_URL", "").strip() or f"http://{host}:{port}").rstrip(
+            "/"
+        ),
         public_api_url=(env.get("PUBLIC_API_URL", "").strip() or f"http://{host}:{port}").rstrip(
             "/"
         ),
@@ -121,7 +120,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_recheck_seconds=_int(env, "SESSION_RECHECK_SECONDS", 60, minimum=1),
         cors_origins=_origins(env),
     )
-    settings.browser_origins  # noqa: B018  (refuses an unusable PUBLIC_BASE_URL now)
+    origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:
         raise SettingsError("SECRET_KEY must be set when CAREPATH_ENV=production")
     if settings.is_production and len(settings.secret_key) < 32:

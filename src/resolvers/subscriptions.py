@@ -26,6 +26,8 @@ from carepath.schema.loaders import Loaders
 from carepath.schema.types.messaging import Message
 from carepath.schema.types.scheduling import Appointment
 from carepath.services import visibility
+from carepath.services.errors import RuleViolation
+from carepath.services.messaging import visible_conversation
 from carepath.services.sessions import session_is_live
 from carepath.settings import Settings
 
@@ -76,11 +78,11 @@ async def _events(info: Info, kind: str) -> AsyncGenerator[Event, None]:
 
 async def _visible_conversation(info: Info, conversation_id: str) -> int:
     """The subscriber's own conversation; any other id is refused before listening."""
-    pk = pk_of(conversation_id, "Conversation")
-    conversation = await ConversationModel.get_or_none(id=pk) if pk is not None else None
     viewer = await info.context.actor.facts()
-    if conversation is None or not visibility.can_see_conversation(viewer, conversation):
-        raise bad_user_input("No conversation with that id.")
+    try:
+        conversation = await visible_conversation(viewer, pk_of(conversation_id, "Conversation"))
+    except RuleViolation as violation:
+        raise bad_user_input("No conversation with that id.") from violation
     return conversation.id
 
 

@@ -50,9 +50,7 @@ async def _pair(actor: Actor, to: Recipient) -> tuple[Provider, Client]:
             "conversationId", "Give exactly one of conversationId, providerId, clientId."
         )
     if to.conversation_id is not None:
-        conversation = await Conversation.get_or_none(id=to.conversation_id)
-        if conversation is None or not visibility.can_see_conversation(facts, conversation):
-            raise not_found("conversation", "conversationId")
+        conversation = await visible_conversation(facts, to.conversation_id)
         return await Provider.get(id=conversation.provider_id), await Client.get(
             id=conversation.client_id
         )
@@ -71,6 +69,14 @@ async def _pair(actor: Actor, to: Recipient) -> tuple[Provider, Client]:
             client = await visible_client(actor, to.client_id, "clientId")
         return await Provider.get(id=facts.provider_id), client
     raise not_found("recipient", to.field)
+
+
+async def visible_conversation(facts: ActorFacts, conversation_id: int | None) -> Conversation:
+    """One of the caller's own conversations; any other id is NOT_FOUND."""
+    conversation = await Conversation.get_or_none(id=conversation_id) if conversation_id else None
+    if conversation is None or not visibility.can_see_conversation(facts, conversation):
+        raise not_found("conversation", "conversationId")
+    return conversation
 
 
 async def _cared(provider_id: int, client_id: int) -> bool:
@@ -128,9 +134,7 @@ async def mark_read(actor: Actor, conversation_id: int | None) -> Conversation:
     """Marks the messages to the caller read; the next message mails them again."""
     user = actor.require_user()
     facts = await actor.facts()
-    conversation = await Conversation.get_or_none(id=conversation_id) if conversation_id else None
-    if conversation is None or not visibility.can_see_conversation(facts, conversation):
-        raise not_found("conversation", "conversationId")
+    conversation = await visible_conversation(facts, conversation_id)
     async with in_transaction():
         await (
             Message.filter(conversation_id=conversation.id, read_at=None)

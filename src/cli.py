@@ -100,7 +100,7 @@ def create_staff(settings: Settings, args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("Password for the staff account: ")
 
     async def run() -> None:
-        user = await create(args.email, password, args.full_name)
+        user = await create(settings, args.email, password, args.full_name)
         print(f"staff account ready: {user.email}")
 
     try:

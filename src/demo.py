@@ -194,7 +194,7 @@ async def load_demo(settings: Settings) -> None:
     if await User.filter(email_key=OWNER).exists():
         print("Demo data is already loaded.")
     else:
-        hashed = await hash_password(PASSWORD)
+        hashed = await hash_password(settings, PASSWORD)
         async with in_transaction():
             owner = await _user(OWNER, "Olivia Owner", hashed)
             group = await Group.create(name="Calm Minds Group Practice", owner_id=owner.id)

@@ -9,6 +9,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "carepath-dev-secret-do-not-use-in-production"
+# OWASP's floor for argon2id: production refuses cheaper password hashing.
+MIN_ARGON2_TIME_COST = 2
+MIN_ARGON2_MEMORY_KIB = 19 * 1024
 
 
 class SettingsError(ValueError):
@@ -71,6 +74,10 @@ class Settings:
     embedded_smtp_port: int = 8025
     session_recheck_seconds: float = 60.0
     cors_origins: tuple[str, ...] = ()  # none given: PUBLIC_BASE_URL's origin
+    # argon2id cost: RFC 9106's low-memory profile; tests use cheap values.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -119,10 +126,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embedded_smtp_port=_int(env, "EMBEDDED_SMTP_PORT", 8025, minimum=1),
         session_recheck_seconds=_int(env, "SESSION_RECHECK_SECONDS", 60, minimum=1),
         cors_origins=_origins(env),
+        argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
+        argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
+        argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 4, minimum=1),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:
         raise SettingsError("SECRET_KEY must be set when CAREPATH_ENV=production")
     if settings.is_production and len(settings.secret_key) < 32:
         raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+    if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
+        raise SettingsError("ARGON2_MEMORY_KIB must be at least 8 x ARGON2_PARALLELISM")
+    if settings.is_production and (
+        settings.argon2_time_cost < MIN_ARGON2_TIME_COST
+        or settings.argon2_memory_kib < MIN_ARGON2_MEMORY_KIB
+    ):
+        raise SettingsError(
+            "ARGON2_TIME_COST and ARGON2_MEMORY_KIB are below OWASP's minimum for argon2id "
+            f"(t={MIN_ARGON2_TIME_COST}, m={MIN_ARGON2_MEMORY_KIB} KiB) in production"
+        )
     return settings

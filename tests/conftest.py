@@ -19,6 +19,8 @@ from carepath.settings import Settings
 from tests.support import Api, SmtpServer
 
 TEST_SECRET = "test-secret-key-with-at-least-32-characters"
+# argon2id at its cheapest: the suite signs up and logs in hundreds of times.
+CHEAP_PASSWORD_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
 
 
 def _postgres_url() -> str | None:
@@ -66,6 +68,7 @@ def settings(
         public_api_url="https://api.carepath.test",
         smtp_timeout_seconds=2,
         session_recheck_seconds=30,
+        **CHEAP_PASSWORD_HASHING,
     )
 
 
@@ -116,5 +119,5 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def api(http: httpx.AsyncClient) -> Api:
-    return Api(http)
+def api(http: httpx.AsyncClient, settings: Settings) -> Api:
+    return Api(http, settings)

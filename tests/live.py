@@ -64,6 +64,9 @@ def start_process(settings: Settings, redis_url: str | None) -> ServerProcess:
         "PUBLIC_BASE_URL": settings.public_base_url,
         "LOG_LEVEL": "WARNING",
         "SESSION_RECHECK_SECONDS": "30",
+        "ARGON2_TIME_COST": str(settings.argon2_time_cost),
+        "ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+        "ARGON2_PARALLELISM": str(settings.argon2_parallelism),
     }
     if redis_url:
         env["REDIS_URL"] = redis_url

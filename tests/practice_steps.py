@@ -249,7 +249,7 @@ async def a_provider(api: Api, email: str, name: str = "Pat Provider", **overrid
 
 
 async def a_staff_member(api: Api, email: str = "ops@carepath.test") -> Person:
-    user = await create_staff(email, PASSWORD, "Olive Ops")
+    user = await create_staff(api.settings, email, PASSWORD, "Olive Ops")
     token = (await succeed(api, LOG_IN, "logIn", {"email": email, "password": PASSWORD}, None))[
         "token"
     ]

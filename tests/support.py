@@ -14,6 +14,7 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from carepath.notifications.mailsink import free_port
+from carepath.settings import Settings
 
 
 class RecordingHandler:
@@ -89,8 +90,9 @@ def token_in(message: EmailMessage) -> str:
 class Api:
     """Posts GraphQL documents to the app the way a client would."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
         self.http = http
+        self.settings = settings  # for helpers that call a service directly (staff creation)
 
     async def post(
         self, query: str, variables: dict[str, Any] | None = None, token: str | None = None

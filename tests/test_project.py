@@ -98,3 +98,23 @@ def test_access_log_hides_calendar_secrets_and_query_strings(path: str, logged: 
     assert RedactAccessLog().filter(record)
     assert "s3cr3t" not in record.getMessage()
     assert f"GET {logged} HTTP" in record.getMessage()
+
+
+def test_password_hashing_keeps_rfc_9106_cost_unless_told_otherwise() -> None:
+    from carepath.services.security import hasher_for
+
+    stored = hasher_for(load_settings({})).hash("a long passphrase")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    cheap = {"ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8", "ARGON2_PARALLELISM": "1"}
+    assert hasher_for(load_settings(cheap)).hash("x").startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    with pytest.raises(SettingsError, match="ARGON2"):
+        load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": "s" * 40, **cheap})
+
+
+async def test_a_hash_made_with_other_parameters_still_verifies() -> None:
+    from carepath.services.security import hash_password, verify_password
+
+    strong, cheap = load_settings({}), load_settings({"ARGON2_TIME_COST": "1"})
+    stored = await hash_password(strong, "a long passphrase")
+    assert await verify_password(cheap, stored, "a long passphrase")
+    assert not await verify_password(cheap, stored, "a wrong passphrase")

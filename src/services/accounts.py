@@ -47,7 +47,7 @@ async def sign_up(settings: Settings, email: str, password: str, full_name: str)
     check_password(password, email)
     if await User.filter(email_key=email_key(email)).exists():
         raise _email_taken()
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(settings, password)
     try:
         async with in_transaction():
             user = await User.create(
@@ -76,7 +76,7 @@ async def verify_email(settings: Settings, token: str) -> User:
 async def log_in(settings: Settings, email: str, password: str) -> IssuedSession:
     """The same INVALID_CREDENTIALS for an unknown email and a wrong password."""
     user = await User.get_or_none(email_key=email_key(email))
-    matched = await verify_password(user.password_hash if user else None, password)
+    matched = await verify_password(settings, user.password_hash if user else None, password)
     if user is None or not matched:
         raise RuleViolation(ErrorCode.INVALID_CREDENTIALS, "The email or password is wrong.")
     async with in_transaction():
@@ -113,7 +113,7 @@ async def reset_password(
     pending = await AccountToken.get_or_none(token_hash=digest).prefetch_related("user")
     if pending is not None:
         check_password(new_password, pending.user.email, field="newPassword")
-    password_hash = await hash_password(new_password)
+    password_hash = await hash_password(settings, new_password)
     async with in_transaction():
         record = await _use_account_token(settings, token, TokenPurpose.RESET_PASSWORD)
         user = await User.get(id=record.user_id)
@@ -127,11 +127,13 @@ async def reset_password(
     return user
 
 
-async def create_staff(email: str, password: str, full_name: str = "Carepath staff") -> User:
+async def create_staff(
+    settings: Settings, email: str, password: str, full_name: str = "Carepath staff"
+) -> User:
     """A verified staff account, or an existing account promoted to staff."""
     email = clean_email(email)
     check_password(password, email)
-    password_hash = await hash_password(password)
+    password_hash = await hash_password(settings, password)
     async with in_transaction():
         user = await User.get_or_none(email_key=email_key(email))
         if user is None:

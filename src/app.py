@@ -260,7 +260,7 @@ def make_bus(settings: Settings) -> EventBus:
     if settings.redis_url:
         from carepath.events.redis_bus import RedisBus
 
-        return RedisBus(settings.redis_url)
+        return RedisBus(settings.redis_url, settings.channel_prefix)
     return InMemoryBus()
 
 

@@ -61,6 +61,7 @@ class Settings:
     mail_dir: Path = Path("var/mail")
     mail_from: str = "Carepath <no-reply@carepath.local>"
     redis_url: str | None = None
+    redis_channel_prefix: str | None = None  # none given: derived, see channel_prefix
     token_lifetime_minutes: int = 12 * 60
     idle_timeout_minutes: int = 30
     verification_token_minutes: int = 48 * 60
@@ -83,6 +84,16 @@ class Settings:
     def browser_origins(self) -> tuple[str, ...]:
         """Origins whose pages may call the API: CORS_ORIGINS, else the client app's own."""
         return self.cors_origins or (origin_of(self.public_base_url),)
+
+    @property
+    def channel_prefix(self) -> str:
+        """Pub/sub channels' prefix: REDIS_CHANNEL_PREFIX, else one derived from the Redis
+        database number and the database's name, since Redis pub/sub ignores the former."""
+        if self.redis_channel_prefix:
+            return self.redis_channel_prefix
+        redis_db = urlsplit(self.redis_url or "").path.strip("/") or "0"
+        database = urlsplit(self.database_url).path.rstrip("/").rsplit("/", 1)[-1]
+        return f"carepath:{redis_db}:{database.removesuffix('.db') or 'default'}:"
 
     @property
     def is_production(self) -> bool:
@@ -117,6 +128,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_dir=Path(env.get("MAIL_DIR", "").strip() or "var/mail"),
         mail_from=env.get("MAIL_FROM", "").strip() or "Carepath <no-reply@carepath.local>",
         redis_url=_optional(env, "REDIS_URL"),
+        redis_channel_prefix=_optional(env, "REDIS_CHANNEL_PREFIX"),
         token_lifetime_minutes=_int(env, "TOKEN_LIFETIME_MINUTES", 12 * 60, minimum=1),
         idle_timeout_minutes=_int(env, "IDLE_TIMEOUT_MINUTES", 30, minimum=1),
         booking_min_notice_minutes=_int(env, "BOOKING_MIN_NOTICE_MINUTES", 120),

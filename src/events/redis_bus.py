@@ -2,6 +2,9 @@
 
 One connection per process pattern-subscribes to every Carepath channel, so subscribing
 a local listener never talks to Redis; the listener reconnects with backoff.
+
+Redis pub/sub ignores the database number: every channel carries a prefix of its own
+deployment (REDIS_CHANNEL_PREFIX), so two deployments on one server never hear each other.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ from collections.abc import AsyncIterator, Iterable
 
 import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from carepath.events.bus import Event, _Fanout, decode, encode
 
 log = logging.getLogger(__name__)
-PREFIX = "carepath:"
 
 
 class RedisBus:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str) -> None:
         self._client = redis.Redis.from_url(url)
+        self._prefix = prefix
         self._fanout = _Fanout()
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
@@ -42,7 +46,16 @@ class RedisBus:
         await self._client.aclose()
 
     async def publish(self, channel: str, event: Event) -> None:
-        await self._client.publish(PREFIX + channel, encode(event))
+        """Never raises: the change behind the event has committed, and the database, not
+        the bus, is the source of truth. Without Redis this process's own listeners still
+        hear it."""
+        try:
+            await self._client.publish(self._prefix + channel, encode(event))
+        except (RedisError, OSError):
+            log.warning(
+                "redis publish failed on %s; delivered in this process only", channel.split(":")[0]
+            )
+            self._fanout.deliver(channel, event)
 
     @contextlib.asynccontextmanager
     async def listen(self, channels: Iterable[str]) -> AsyncIterator[asyncio.Queue[Event]]:
@@ -54,7 +67,7 @@ class RedisBus:
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.psubscribe(PREFIX + "*")
+                await pubsub.psubscribe(self._prefix + "*")
                 self._subscribed.set()
                 delay = 0.1
                 while True:
@@ -78,5 +91,5 @@ class RedisBus:
         channel = channel.decode() if isinstance(channel, bytes) else str(channel)
         data = message.get("data")
         event = decode(data) if isinstance(data, str | bytes) else None
-        if event is not None and channel.startswith(PREFIX):
-            self._fanout.deliver(channel[len(PREFIX) :], event)
+        if event is not None and channel.startswith(self._prefix):
+            self._fanout.deliver(channel[len(self._prefix) :], event)

@@ -1,4 +1,4 @@
-"""The `carepath` command: serve, worker, create-staff, export-schema, demo."""
+"""The `carepath` command: serve, worker, create-staff, mail requeue, export-schema, demo."""
 
 from __future__ import annotations
 
@@ -111,6 +111,21 @@ def create_staff(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def mail_requeue(settings: Settings, args: argparse.Namespace) -> int:
+    """Dead letters (refused with a 5xx, or out of attempts) back into the queue."""
+    from carepath.notifications.delivery import requeue_dead_letters
+
+    async def run() -> None:
+        entries = await requeue_dead_letters(dry_run=args.dry_run)
+        for entry in entries:  # no address or subject: they can be PHI
+            print(f"{entry.id}\t{entry.kind}\t{entry.attempts} attempts\t{entry.last_error}")
+        verb = "would requeue" if args.dry_run else "requeued"
+        print(f"{verb} {len(entries)} dead letter(s)")
+
+    asyncio.run(with_database(settings, run))
+    return 0
+
+
 def export_schema(settings: Settings, args: argparse.Namespace) -> int:
     from carepath.api import schema
 
@@ -138,6 +153,12 @@ def parser() -> argparse.ArgumentParser:
     staff.add_argument("--password", help="prompted for when omitted")
     staff.add_argument("--full-name", default="Carepath staff")
     staff.set_defaults(run=create_staff)
+    mail = commands.add_parser("mail", help="manage the outbox").add_subparsers(
+        dest="mail_command", required=True
+    )
+    requeue = mail.add_parser("requeue", help="send dead letters again")
+    requeue.add_argument("--dry-run", action="store_true", help="list them, change nothing")
+    requeue.set_defaults(run=mail_requeue)
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(run=export_schema)

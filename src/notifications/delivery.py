@@ -51,6 +51,19 @@ class SmtpTarget:
         )
 
 
+async def requeue_dead_letters(*, dry_run: bool = False) -> list[OutboxEmail]:
+    """Dead letters back to the queue with fresh attempts (after the cause, such as a
+    refused sender or a full mailbox, has been fixed); `dry_run` only lists them."""
+    dead = await OutboxEmail.filter(status=OutboxStatus.DEAD).order_by("id")
+    if dry_run or not dead:
+        return dead
+    now = utcnow()
+    await OutboxEmail.filter(id__in=[e.id for e in dead], status=OutboxStatus.DEAD).update(
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now
+    )
+    return dead
+
+
 class TransientFailure(Exception):
     """Try again later: a 4xx reply, a timeout or no connection."""
 
@@ -138,8 +151,21 @@ class MailWorker:
         for entry in due:
             if not await self._claim(entry, now):
                 continue
-            delivered += await self._deliver(entry)
+            delivered += await self._deliver_to_the_end(entry)
         return delivered
+
+    async def _deliver_to_the_end(self, entry: OutboxEmail) -> int:
+        """A delivery once started is finished and recorded, even if the worker is being
+        stopped (SIGTERM): cancelled between the SMTP server's acceptance and the SENT
+        mark, the entry would be sent again by the next worker. Bounded by the SMTP timeout.
+        """
+        delivery = asyncio.ensure_future(self._deliver(entry))
+        try:
+            return await asyncio.shield(delivery)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await delivery
+            raise
 
     async def _claim(self, entry: OutboxEmail, now: datetime) -> bool:
         """Lease the entry so another worker process does not send it at the same time."""
@@ -165,6 +191,7 @@ class MailWorker:
         return 1
 
     async def _record_failure(self, entry: OutboxEmail, reason: str, *, dead: bool) -> None:
+        """Counts the attempt; a dead letter waits for `carepath mail requeue`."""
         attempts = entry.attempts + 1
         if dead:
             log.error("mail dead-lettered: outbox entry %s after %s attempts", entry.id, attempts)

@@ -124,15 +124,17 @@ async def confirm_session(
     client_user = await User.get(id=(await Client.get(id=appointment.client_id)).user_id)
     async with in_transaction():
         await lock_provider(provider.id)  # a removal request checks payouts under it
-        updated = await Appointment.filter(
-            id=appointment.id, status=AppointmentStatus.SCHEDULED
+        updated = await Appointment.filter(  # as checked: still scheduled, not moved
+            id=appointment.id,
+            status=AppointmentStatus.SCHEDULED,
+            starts_at=appointment.starts_at,
         ).update(
             status=AppointmentStatus.CONFIRMED,
             confirmed_at=utcnow(),
             billing_type=billing,
             client_location_id=location.id if location else None,
         )
-        if updated != 1:  # confirmed or cancelled meanwhile
+        if updated != 1:  # confirmed, cancelled or rescheduled meanwhile
             raise _refuse(ErrorCode.INVALID_STATUS, "This appointment changed meanwhile.")
         await appointment.refresh_from_db()
         await Payout.create(
@@ -145,7 +147,7 @@ async def confirm_session(
             appointment_emails.session_confirmed(client_user.email, client_user.full_name, facts),
             appointment_id=appointment.id,
         )
-    await audit.record(actor.user_id, "confirm_session", "Appointment", appointment.id)
+        await audit.record(actor.user_id, "confirm_session", "Appointment", appointment.id)
     await _announce(publish, appointment, provider, client_user)
     return appointment
 

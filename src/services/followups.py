@@ -174,6 +174,10 @@ def _require_scheduled(appointment: Appointment) -> None:
         )
 
 
+def _changed_meanwhile() -> RuleViolation:
+    return RuleViolation(ErrorCode.INVALID_STATUS, "This appointment changed meanwhile.")
+
+
 async def reschedule(
     actor: Actor,
     settings: Settings,
@@ -199,8 +203,12 @@ async def reschedule(
             await require_free(
                 provider.id, [(new_start, new_start + length)], exclude_id=appointment.id
             )
+            moved = await Appointment.filter(
+                id=appointment.id, status=AppointmentStatus.SCHEDULED
+            ).update(starts_at=new_start, ends_at=new_start + length)
+            if moved != 1:  # confirmed or cancelled since it was read
+                raise _changed_meanwhile()
             appointment.starts_at, appointment.ends_at = new_start, new_start + length
-            await appointment.save(update_fields=["starts_at", "ends_at"])
             await drop_reminders(appointment.id)
             facts = await facts_of(appointment, provider, client_user)
             await outbox.enqueue(
@@ -208,9 +216,11 @@ async def reschedule(
                 appointment_id=appointment.id,
             )
             await queue_reminder(settings, facts, client_user)
+            await audit.record(
+                actor.user_id, "reschedule_appointment", "Appointment", appointment.id
+            )
     except IntegrityError as exc:
         raise slot_unavailable() from exc
-    await audit.record(actor.user_id, "reschedule_appointment", "Appointment", appointment.id)
     return appointment
 
 
@@ -220,10 +230,14 @@ async def cancel(actor: Actor, appointment_id: int | None, reason: str | None) -
     _require_scheduled(appointment)
     client_user = await User.get(id=(await Client.get(id=appointment.client_id)).user_id)
     async with in_transaction():
-        appointment.status = AppointmentStatus.CANCELLED
-        appointment.cancelled_at = utcnow()
+        now = utcnow()
+        cancelled = await Appointment.filter(
+            id=appointment.id, status=AppointmentStatus.SCHEDULED
+        ).update(status=AppointmentStatus.CANCELLED, cancelled_at=now, cancellation_reason=why)
+        if cancelled != 1:  # confirmed (with its payout) or cancelled since it was read
+            raise _changed_meanwhile()
+        appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, now
         appointment.cancellation_reason = why  # type: ignore[assignment]
-        await appointment.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
         await drop_reminders(appointment.id)
         facts = await facts_of(appointment, provider, client_user)
         await outbox.enqueue(
@@ -232,5 +246,5 @@ async def cancel(actor: Actor, appointment_id: int | None, reason: str | None) -
             ),
             appointment_id=appointment.id,
         )
-    await audit.record(actor.user_id, "cancel_appointment", "Appointment", appointment.id)
+        await audit.record(actor.user_id, "cancel_appointment", "Appointment", appointment.id)
     return appointment

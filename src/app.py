@@ -32,6 +32,7 @@ from carepath.services import calendar_feed
 from carepath.services.actor import Actor, anonymous
 from carepath.services.errors import InvalidBearerToken
 from carepath.services.sessions import authenticate, bearer_token
+from carepath.services.throttle import Throttle
 from carepath.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ INVALID_TOKEN_BODY = {
 class CarepathGraphQL(GraphQL[Context, None]):
     """strawberry's ASGI view with safe defaults: POST only, graphql-transport-ws only."""
 
-    def __init__(self, settings: Settings, bus: EventBus, wake_mail: Any) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -61,8 +62,9 @@ class CarepathGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.browser_origins,  # the client app's pages may subscribe
         )
         self.settings = settings
-        self.bus = bus
-        self.wake_mail = wake_mail
+        self.bus = runtime.bus
+        self.wake_mail = runtime.wake_mail
+        self.throttle = runtime.throttle
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         state = request.scope.get("state") or {}
@@ -72,6 +74,7 @@ class CarepathGraphQL(GraphQL[Context, None]):
             actor=actor,
             bus=self.bus,
             wake_mail=self.wake_mail,
+            throttle=self.throttle,
             request=request,
             response=response,
         )
@@ -206,6 +209,7 @@ class Runtime:
         self.settings = settings
         self.bus = bus
         self.run_mail_worker = run_mail_worker
+        self.throttle = Throttle(settings)
         self.sink: EmbeddedMailSink | None = None
         self.worker: MailWorker | None = None
         self._worker_task: asyncio.Task[None] | None = None
@@ -233,6 +237,7 @@ class Runtime:
         if self.sink is not None:
             self.sink.stop()
         await self.bus.stop()
+        await self.throttle.close()
 
 
 def start_embedded_sink(settings: Settings) -> EmbeddedMailSink:
@@ -276,7 +281,7 @@ def create_app(
 ) -> Starlette:
     runtime = Runtime(settings, bus or make_bus(settings), run_mail_worker)
     config = tortoise_config(settings.database_url)
-    view = CarepathGraphQL(settings, runtime.bus, runtime.wake_mail)
+    view = CarepathGraphQL(settings, runtime)
     endpoint = GraphQLEndpoint(settings, view)
 
     @contextlib.asynccontextmanager

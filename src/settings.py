@@ -71,6 +71,13 @@ class Settings:
     embedded_smtp_port: int = 8025
     session_recheck_seconds: float = 60.0
     cors_origins: tuple[str, ...] = ()  # none given: PUBLIC_BASE_URL's origin
+    # Throttling (services/throttle.py): failed log-ins and reset emails per window.
+    login_attempts_per_account: int = 10
+    login_attempts_per_address: int = 50
+    login_throttle_window_seconds: int = 15 * 60
+    password_reset_emails_per_account: int = 3
+    password_reset_requests_per_address: int = 30
+    password_reset_window_seconds: int = 60 * 60
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -119,6 +126,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embedded_smtp_port=_int(env, "EMBEDDED_SMTP_PORT", 8025, minimum=1),
         session_recheck_seconds=_int(env, "SESSION_RECHECK_SECONDS", 60, minimum=1),
         cors_origins=_origins(env),
+        login_attempts_per_account=_int(env, "LOGIN_ATTEMPTS_PER_ACCOUNT", 10, minimum=1),
+        login_attempts_per_address=_int(env, "LOGIN_ATTEMPTS_PER_ADDRESS", 50, minimum=1),
+        login_throttle_window_seconds=_int(env, "LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1),
+        password_reset_emails_per_account=_int(
+            env, "PASSWORD_RESET_EMAILS_PER_ACCOUNT", 3, minimum=1
+        ),
+        password_reset_requests_per_address=_int(
+            env, "PASSWORD_RESET_REQUESTS_PER_ADDRESS", 30, minimum=1
+        ),
+        password_reset_window_seconds=_int(env, "PASSWORD_RESET_WINDOW_SECONDS", 3600, minimum=1),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:

@@ -22,12 +22,13 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
-from carepath.api import schema
+from carepath.api import build_schema, schema
 from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
 from carepath.events.bus import EventBus, InMemoryBus
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
 from carepath.schema.context import Context
+from carepath.security_headers import SecurityHeaders
 from carepath.services import calendar_feed
 from carepath.services.actor import Actor, anonymous
 from carepath.services.errors import InvalidBearerToken
@@ -49,12 +50,13 @@ INVALID_TOKEN_BODY = {
 
 
 class CarepathGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI view with safe defaults: POST only, graphql-transport-ws only."""
+    """strawberry's ASGI view with safe defaults: POST only, graphql-transport-ws only;
+    in production without GraphiQL and without introspection."""
 
     def __init__(self, settings: Settings, runtime: Runtime) -> None:
         super().__init__(
-            schema,
-            graphql_ide="graphiql",
+            build_schema(production=True) if settings.is_production else schema,
+            graphql_ide=None if settings.is_production else "graphiql",
             allow_queries_via_get=False,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=10),
@@ -164,10 +166,12 @@ class GraphQLEndpoint:
     async def _screen(self, request: Request) -> Response | None:
         if request.method == "GET":
             wants_page = "text/html" in request.headers.get("accept", "")
-            if wants_page and "query" not in request.query_params:
+            if wants_page and "query" not in request.query_params and self.view.graphql_ide:
                 return None  # GraphiQL
             return PlainTextResponse(
-                "Queries travel by POST; GET serves GraphiQL to browsers only.",
+                "Queries travel by POST; GET serves GraphiQL to browsers only."
+                if self.view.graphql_ide
+                else "Queries travel by POST.",
                 status_code=405,
                 headers={"Allow": "POST"},
             )
@@ -308,6 +312,7 @@ def create_app(
         allow_headers=["Authorization", "Content-Type", "Accept"],
         max_age=600,
     )  # bearer tokens, never cookies: no credentials mode
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors])
+    headers = Middleware(SecurityHeaders, production=settings.is_production)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[headers, cors])
     app.state.runtime = runtime
     return app

@@ -40,6 +40,15 @@ def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(origin_of(o.strip()) for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 def _optional(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -78,6 +87,8 @@ class Settings:
     password_reset_emails_per_account: int = 3
     password_reset_requests_per_address: int = 30
     password_reset_window_seconds: int = 60 * 60
+    allow_sqlite_in_production: bool = False
+    allow_embedded_mail_in_production: bool = False
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -136,10 +147,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "PASSWORD_RESET_REQUESTS_PER_ADDRESS", 30, minimum=1
         ),
         password_reset_window_seconds=_int(env, "PASSWORD_RESET_WINDOW_SECONDS", 3600, minimum=1),
+        allow_sqlite_in_production=_flag(env, "ALLOW_SQLITE_IN_PRODUCTION"),
+        allow_embedded_mail_in_production=_flag(env, "ALLOW_EMBEDDED_MAIL_IN_PRODUCTION"),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:
         raise SettingsError("SECRET_KEY must be set when CAREPATH_ENV=production")
     if settings.is_production and len(settings.secret_key) < 32:
         raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+    if settings.is_production:
+        _refuse_development_services(settings)
     return settings
+
+
+def _refuse_development_services(settings: Settings) -> None:
+    """SQLite and the embedded mail sink are for one machine; production says so or stops."""
+    if settings.is_sqlite and not settings.allow_sqlite_in_production:
+        raise SettingsError(
+            "DATABASE_URL names SQLite while CAREPATH_ENV=production: use PostgreSQL, "
+            "or set ALLOW_SQLITE_IN_PRODUCTION=true to run on SQLite anyway"
+        )
+    if settings.smtp_url is None and not settings.allow_embedded_mail_in_production:
+        raise SettingsError(
+            "SMTP_URL is not set while CAREPATH_ENV=production: mail would stay in the "
+            "embedded sink; set SMTP_URL, or ALLOW_EMBEDDED_MAIL_IN_PRODUCTION=true"
+        )

@@ -20,6 +20,7 @@ from carepath.resolvers.scheduling import SchedulingMutations
 from carepath.resolvers.subscriptions import Subscription
 from carepath.schema.document_rules import MAX_TOKENS, DocumentRules, ReportingParserCache
 from carepath.schema.errors import MaskInternalErrors, mask_in_place
+from carepath.schema.production import HideSchema
 from carepath.schema.types.clients import Client, ClientLocation
 from carepath.schema.types.groups import Group
 from carepath.schema.types.practice import Provider, TelehealthLocation
@@ -46,7 +47,8 @@ class CarepathSchema(strawberry.Schema):
         mask_in_place(errors)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """The schema; in production also without introspection and "Did you mean" hints."""
     return CarepathSchema(
         query=Query,
         mutation=Mutation,
@@ -58,6 +60,7 @@ def build_schema() -> strawberry.Schema:
             lambda: ReportingParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             MaskInternalErrors,
+            *([HideSchema] if production else []),
         ],
     )
 

@@ -22,16 +22,18 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
-from carepath.api import schema
+from carepath.api import build_schema, schema
 from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
 from carepath.events.bus import EventBus, InMemoryBus
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
 from carepath.schema.context import Context
+from carepath.security_headers import SecurityHeaders
 from carepath.services import calendar_feed
 from carepath.services.actor import Actor, anonymous
 from carepath.services.errors import InvalidBearerToken
 from carepath.services.sessions import authenticate, bearer_token
+from carepath.services.throttle import Throttle
 from carepath.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,13 @@ INVALID_TOKEN_BODY = {
 
 
 class CarepathGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI view with safe defaults: POST only, graphql-transport-ws only."""
+    """strawberry's ASGI view with safe defaults: POST only, graphql-transport-ws only;
+    in production without GraphiQL and without introspection."""
 
-    def __init__(self, settings: Settings, bus: EventBus, wake_mail: Any) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime) -> None:
         super().__init__(
-            schema,
-            graphql_ide="graphiql",
+            build_schema(production=True) if settings.is_production else schema,
+            graphql_ide=None if settings.is_production else "graphiql",
             allow_queries_via_get=False,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
             connection_init_wait_timeout=timedelta(seconds=10),
@@ -61,8 +64,9 @@ class CarepathGraphQL(GraphQL[Context, None]):
             allowed_origins=settings.browser_origins,  # the client app's pages may subscribe
         )
         self.settings = settings
-        self.bus = bus
-        self.wake_mail = wake_mail
+        self.bus = runtime.bus
+        self.wake_mail = runtime.wake_mail
+        self.throttle = runtime.throttle
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         state = request.scope.get("state") or {}
@@ -72,6 +76,7 @@ class CarepathGraphQL(GraphQL[Context, None]):
             actor=actor,
             bus=self.bus,
             wake_mail=self.wake_mail,
+            throttle=self.throttle,
             request=request,
             response=response,
         )
@@ -161,10 +166,12 @@ class GraphQLEndpoint:
     async def _screen(self, request: Request) -> Response | None:
         if request.method == "GET":
             wants_page = "text/html" in request.headers.get("accept", "")
-            if wants_page and "query" not in request.query_params:
+            if wants_page and "query" not in request.query_params and self.view.graphql_ide:
                 return None  # GraphiQL
             return PlainTextResponse(
-                "Queries travel by POST; GET serves GraphiQL to browsers only.",
+                "Queries travel by POST; GET serves GraphiQL to browsers only."
+                if self.view.graphql_ide
+                else "Queries travel by POST.",
                 status_code=405,
                 headers={"Allow": "POST"},
             )
@@ -206,6 +213,7 @@ class Runtime:
         self.settings = settings
         self.bus = bus
         self.run_mail_worker = run_mail_worker
+        self.throttle = Throttle(settings)
         self.sink: EmbeddedMailSink | None = None
         self.worker: MailWorker | None = None
         self._worker_task: asyncio.Task[None] | None = None
@@ -233,6 +241,7 @@ class Runtime:
         if self.sink is not None:
             self.sink.stop()
         await self.bus.stop()
+        await self.throttle.close()
 
 
 def start_embedded_sink(settings: Settings) -> EmbeddedMailSink:
@@ -276,7 +285,7 @@ def create_app(
 ) -> Starlette:
     runtime = Runtime(settings, bus or make_bus(settings), run_mail_worker)
     config = tortoise_config(settings.database_url)
-    view = CarepathGraphQL(settings, runtime.bus, runtime.wake_mail)
+    view = CarepathGraphQL(settings, runtime)
     endpoint = GraphQLEndpoint(settings, view)
 
     @contextlib.asynccontextmanager
@@ -303,6 +312,7 @@ def create_app(
         allow_headers=["Authorization", "Content-Type", "Accept"],
         max_age=600,
     )  # bearer tokens, never cookies: no credentials mode
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[cors])
+    headers = Middleware(SecurityHeaders, production=settings.is_production)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[headers, cors])
     app.state.runtime = runtime
     return app

@@ -43,6 +43,15 @@ def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(origin_of(o.strip()) for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 def _optional(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or None
@@ -79,6 +88,15 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # Throttling (services/throttle.py): failed log-ins and reset emails per window.
+    login_attempts_per_account: int = 10
+    login_attempts_per_address: int = 50
+    login_throttle_window_seconds: int = 15 * 60
+    password_reset_emails_per_account: int = 3
+    password_reset_requests_per_address: int = 30
+    password_reset_window_seconds: int = 60 * 60
+    allow_sqlite_in_production: bool = False
+    allow_embedded_mail_in_production: bool = False
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -141,6 +159,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
         argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),
         argon2_parallelism=_int(env, "ARGON2_PARALLELISM", 4, minimum=1),
+        login_attempts_per_account=_int(env, "LOGIN_ATTEMPTS_PER_ACCOUNT", 10, minimum=1),
+        login_attempts_per_address=_int(env, "LOGIN_ATTEMPTS_PER_ADDRESS", 50, minimum=1),
+        login_throttle_window_seconds=_int(env, "LOGIN_THROTTLE_WINDOW_SECONDS", 900, minimum=1),
+        password_reset_emails_per_account=_int(
+            env, "PASSWORD_RESET_EMAILS_PER_ACCOUNT", 3, minimum=1
+        ),
+        password_reset_requests_per_address=_int(
+            env, "PASSWORD_RESET_REQUESTS_PER_ADDRESS", 30, minimum=1
+        ),
+        password_reset_window_seconds=_int(env, "PASSWORD_RESET_WINDOW_SECONDS", 3600, minimum=1),
+        allow_sqlite_in_production=_flag(env, "ALLOW_SQLITE_IN_PRODUCTION"),
+        allow_embedded_mail_in_production=_flag(env, "ALLOW_EMBEDDED_MAIL_IN_PRODUCTION"),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:
@@ -157,4 +187,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "ARGON2_TIME_COST and ARGON2_MEMORY_KIB are below OWASP's minimum for argon2id "
             f"(t={MIN_ARGON2_TIME_COST}, m={MIN_ARGON2_MEMORY_KIB} KiB) in production"
         )
+    if settings.is_production:
+        _refuse_development_services(settings)
     return settings
+
+
+def _refuse_development_services(settings: Settings) -> None:
+    """SQLite and the embedded mail sink are for one machine; production says so or stops."""
+    if settings.is_sqlite and not settings.allow_sqlite_in_production:
+        raise SettingsError(
+            "DATABASE_URL names SQLite while CAREPATH_ENV=production: use PostgreSQL, "
+            "or set ALLOW_SQLITE_IN_PRODUCTION=true to run on SQLite anyway"
+        )
+    if settings.smtp_url is None and not settings.allow_embedded_mail_in_production:
+        raise SettingsError(
+            "SMTP_URL is not set while CAREPATH_ENV=production: mail would stay in the "
+            "embedded sink; set SMTP_URL, or ALLOW_EMBEDDED_MAIL_IN_PRODUCTION=true"
+        )

@@ -38,13 +38,14 @@ def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
 
 
 def test_production_refuses_the_dev_secret() -> None:
+    services = {"DATABASE_URL": "postgres://db/carepath", "SMTP_URL": "smtp://mail:25"}
     with pytest.raises(SettingsError):
-        load_settings({"CAREPATH_ENV": "production"})
+        load_settings({"CAREPATH_ENV": "production", **services})
     with pytest.raises(SettingsError):
-        load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY})
+        load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY, **services})
     with pytest.raises(SettingsError):
-        load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": "short"})
-    ok = load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": "s" * 40})
+        load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": "short", **services})
+    ok = load_settings({"CAREPATH_ENV": "production", "SECRET_KEY": "s" * 40, **services})
     assert ok.secret_key == "s" * 40
 
 

@@ -74,8 +74,17 @@ class AccountMutations:
 
     @strawberry.mutation
     async def log_in(self, info: Info, input: LogInInput) -> AuthPayload:
-        settings = info.context.settings
-        issued, errors = await attempt(info, accounts.log_in(settings, input.email, input.password))
+        context = info.context
+        issued, errors = await attempt(
+            info,
+            accounts.log_in(
+                context.settings,
+                context.throttle,
+                input.email,
+                input.password,
+                context.client_address,
+            ),
+        )
         return _auth_payload(info, issued, errors)
 
     @strawberry.mutation(description="Revokes the token used for this request.")
@@ -89,8 +98,12 @@ class AccountMutations:
     async def request_password_reset(
         self, info: Info, input: RequestPasswordResetInput
     ) -> OkPayload:
+        context = info.context
         _, errors = await attempt(
-            info, accounts.request_password_reset(info.context.settings, input.email)
+            info,
+            accounts.request_password_reset(
+                context.settings, context.throttle, input.email, context.client_address
+            ),
         )
         return OkPayload(ok=not errors, errors=errors)
 

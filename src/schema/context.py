@@ -11,6 +11,7 @@ from strawberry.types import Info as StrawberryInfo
 from carepath.events.bus import EventBus
 from carepath.schema.loaders import Loaders
 from carepath.services.actor import Actor
+from carepath.services.throttle import Throttle
 from carepath.settings import Settings
 
 
@@ -20,10 +21,17 @@ class Context:
     actor: Actor
     bus: EventBus
     wake_mail: Callable[[], None]
+    throttle: Throttle
     loaders: Loaders = field(default_factory=Loaders)
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None
+
+    @property
+    def client_address(self) -> str | None:
+        """The peer's IP address, which log-in and reset throttling count by."""
+        client = getattr(self.request, "client", None)
+        return client.host if client is not None else None
 
 
 Info: TypeAlias = StrawberryInfo[Context, None]

@@ -23,6 +23,7 @@ from carepath.services.security import (
     token_digest,
     verify_password,
 )
+from carepath.services.throttle import Throttle
 from carepath.services.validation import check_password, clean_email, clean_text, email_key
 from carepath.settings import Settings
 
@@ -38,6 +39,11 @@ def _email_taken() -> RuleViolation:
     return RuleViolation(
         ErrorCode.EMAIL_TAKEN, "An account with this email address already exists.", "email"
     )
+
+
+def _rate_limited(message: str) -> RuleViolation:
+    """One answer for known and unknown emails alike, so it reveals no account."""
+    return RuleViolation(ErrorCode.RATE_LIMITED, message)
 
 
 async def sign_up(settings: Settings, email: str, password: str, full_name: str) -> IssuedSession:
@@ -73,12 +79,20 @@ async def verify_email(settings: Settings, token: str) -> User:
     return user
 
 
-async def log_in(settings: Settings, email: str, password: str) -> IssuedSession:
-    """The same INVALID_CREDENTIALS for an unknown email and a wrong password."""
-    user = await User.get_or_none(email_key=email_key(email))
+async def log_in(
+    settings: Settings, throttle: Throttle, email: str, password: str, address: str | None
+) -> IssuedSession:
+    """The same INVALID_CREDENTIALS for an unknown email and a wrong password, and the same
+    RATE_LIMITED for both once their failed attempts are used up, whatever the password."""
+    key = email_key(email)
+    if not await throttle.login_may_proceed(key, address):
+        raise _rate_limited("Too many sign-in attempts. Wait a few minutes and try again.")
+    user = await User.get_or_none(email_key=key)
     matched = await verify_password(settings, user.password_hash if user else None, password)
     if user is None or not matched:
+        await throttle.login_failed(address)
         raise RuleViolation(ErrorCode.INVALID_CREDENTIALS, "The email or password is wrong.")
+    await throttle.login_succeeded(key)
     async with in_transaction():
         issued = await _open_session(settings, user)
         await audit.record(user.id, "log_in", "User", user.id)
@@ -95,9 +109,15 @@ async def log_out(actor: Actor, publish: Publish) -> None:
         )
 
 
-async def request_password_reset(settings: Settings, email: str) -> None:
-    """Answers alike for known and unknown emails; only a known one gets a link."""
-    user = await User.get_or_none(email_key=email_key(email))
+async def request_password_reset(
+    settings: Settings, throttle: Throttle, email: str, address: str | None
+) -> None:
+    """Answers alike for known and unknown emails; only a known one gets a link, and only
+    a few an hour, so that the endpoint cannot flood someone's inbox."""
+    key = email_key(email)
+    if not await throttle.reset_email_may_be_sent(key, address):
+        raise _rate_limited("Too many password reset requests. Try again later.")
+    user = await User.get_or_none(email_key=key)
     if user is None:
         return
     async with in_transaction():

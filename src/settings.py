@@ -95,6 +95,8 @@ class Settings:
     password_reset_emails_per_account: int = 3
     password_reset_requests_per_address: int = 30
     password_reset_window_seconds: int = 60 * 60
+    sign_ups_per_address: int = 20
+    sign_up_window_seconds: int = 60 * 60
     allow_sqlite_in_production: bool = False
     allow_embedded_mail_in_production: bool = False
 
@@ -169,6 +171,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "PASSWORD_RESET_REQUESTS_PER_ADDRESS", 30, minimum=1
         ),
         password_reset_window_seconds=_int(env, "PASSWORD_RESET_WINDOW_SECONDS", 3600, minimum=1),
+        sign_ups_per_address=_int(env, "SIGN_UPS_PER_ADDRESS", 20, minimum=1),
+        sign_up_window_seconds=_int(env, "SIGN_UP_WINDOW_SECONDS", 3600, minimum=1),
         allow_sqlite_in_production=_flag(env, "ALLOW_SQLITE_IN_PRODUCTION"),
         allow_embedded_mail_in_production=_flag(env, "ALLOW_EMBEDDED_MAIL_IN_PRODUCTION"),
     )

@@ -69,6 +69,7 @@ def settings(
         smtp_timeout_seconds=2,
         session_recheck_seconds=30,
         **CHEAP_PASSWORD_HASHING,
+        sign_ups_per_address=100_000,  # the whole suite signs up from one address
     )
 
 

@@ -59,10 +59,16 @@ class AccountMutations:
         description="Creates a client (patient portal) account and emails a verification link."
     )
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
-        settings = info.context.settings
-        issued, errors = await attempt(
-            info, accounts.sign_up(settings, input.email, input.password, input.full_name)
+        context = info.context
+        signing_up = accounts.sign_up(
+            context.settings,
+            context.throttle,
+            input.email,
+            input.password,
+            input.full_name,
+            context.client_address,
         )
+        issued, errors = await attempt(info, signing_up)
         return _auth_payload(info, issued, errors)
 
     @strawberry.mutation

@@ -46,11 +46,20 @@ def _rate_limited(message: str) -> RuleViolation:
     return RuleViolation(ErrorCode.RATE_LIMITED, message)
 
 
-async def sign_up(settings: Settings, email: str, password: str, full_name: str) -> IssuedSession:
+async def sign_up(
+    settings: Settings,
+    throttle: Throttle,
+    email: str,
+    password: str,
+    full_name: str,
+    address: str | None,
+) -> IssuedSession:
     """A new client account, signed in at once, with a verification email in the outbox."""
     email = clean_email(email)
     name = clean_text(full_name, "fullName", max_length=200, what="your full name")
     check_password(password, email)
+    if not await throttle.sign_up_may_proceed(address):
+        raise _rate_limited("Too many new accounts from this address. Try again later.")
     if await User.filter(email_key=email_key(email)).exists():
         raise _email_taken()
     password_hash = await hash_password(settings, password)

@@ -1,4 +1,4 @@
-"""Throttling of log-ins and password-reset emails, with the `limits` library.
+"""Throttling of log-ins, sign-ups and password-reset emails, with the `limits` library.
 
 Counters live in process memory, or in Redis when REDIS_URL is set so that every worker
 shares them. Accounts are counted by a keyed digest of their email, so that no email sits
@@ -27,7 +27,6 @@ from carepath.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REDIS_KEY_PREFIX = "carepath:throttle"
 REDIS_TIMEOUT_SECONDS = 1.0  # a slow Redis delays a log-in by this much at most, per call
 WARNING_INTERVAL_SECONDS = 60.0
 UNKNOWN_ADDRESS = "unknown"
@@ -39,6 +38,7 @@ class ThrottleRules:
     login_address: RateLimitItem
     reset_account: RateLimitItem
     reset_address: RateLimitItem
+    sign_up_address: RateLimitItem
 
     @classmethod
     def of(cls, settings: Settings) -> ThrottleRules:
@@ -57,6 +57,11 @@ class ThrottleRules:
             reset_address=RateLimitItemPerSecond(
                 settings.password_reset_requests_per_address, reset, namespace="reset-address"
             ),
+            sign_up_address=RateLimitItemPerSecond(
+                settings.sign_ups_per_address,
+                settings.sign_up_window_seconds,
+                namespace="sign-up-address",
+            ),
         )
 
 
@@ -67,11 +72,11 @@ class Throttle:
         self._secret = settings.secret_key.encode()
         self._rules = ThrottleRules.of(settings)
         self._pool: ConnectionPool | None = None
-        self._storage = self._make_storage(settings.redis_url)
+        self._storage = self._make_storage(settings.redis_url, settings.channel_prefix)
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._warned_at: float | None = None
 
-    def _make_storage(self, redis_url: str | None) -> Storage:
+    def _make_storage(self, redis_url: str | None, deployment_prefix: str) -> Storage:
         if not redis_url:
             return MemoryStorage()
         self._pool = ConnectionPool.from_url(
@@ -83,7 +88,7 @@ class Throttle:
             "async+" + redis_url,
             wrap_exceptions=True,
             implementation="redispy",
-            key_prefix=REDIS_KEY_PREFIX,
+            key_prefix=deployment_prefix + "throttle",  # deployments on one Redis stay apart
             connection_pool=self._pool,  # type: ignore[arg-type]  # ours, so that we close it
         )
 
@@ -110,6 +115,10 @@ class Throttle:
         if not await self._ask(self._limiter.hit(self._rules.reset_address, _addr(address))):
             return False
         return await self._ask(self._limiter.hit(self._rules.reset_account, self._id(email_key)))
+
+    async def sign_up_may_proceed(self, address: str | None) -> bool:
+        """Each sign-up costs a password hash (CPU and memory) and an email: per address."""
+        return await self._ask(self._limiter.hit(self._rules.sign_up_address, _addr(address)))
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -233,3 +233,25 @@ async def test_two_app_instances_share_their_counts_through_redis(settings: Sett
     finally:
         await first.state.runtime.throttle.close()
         await second.state.runtime.throttle.close()
+
+
+SIGN_UP = """
+mutation SignUp($input: SignUpInput!) { signUp(input: $input) { token errors { code } } }
+"""
+
+
+async def test_sign_ups_are_limited_per_address(app: Any, settings: Settings) -> None:
+    limited = app_with(settings, sign_ups_per_address=2)
+
+    async def sign_up_from(address: str, email: str) -> dict[str, Any]:
+        request = {"email": email, "password": PASSWORD, "fullName": "New Person"}
+        async with client_of(limited, address) as api:
+            payload: dict[str, Any] = (await api.data(SIGN_UP, {"input": request}))["signUp"]
+        return payload
+
+    for n in range(2):
+        assert codes(await sign_up_from("203.0.113.50", f"new{n}@example.com")) == []
+    refused = await sign_up_from("203.0.113.50", "new2@example.com")
+    assert codes(refused) == ["RATE_LIMITED"] and refused["token"] is None
+    assert not await OutboxEmail.filter(to_address="new2@example.com").exists()
+    assert codes(await sign_up_from("198.51.100.9", "new2@example.com")) == []

@@ -25,6 +25,7 @@ from carepath.models import (
     Provider,
     ProviderRemovalRequest,
     RosterEntry,
+    RosterInvitation,
     TelehealthLocation,
     User,
 )
@@ -141,6 +142,13 @@ mutation AddTelehealthLocation($input: AddTelehealthLocationInput!) {{
 ADD_CLIENT_TO_ROSTER = """
 mutation AddClientToRoster($input: AddClientToRosterInput!) {
   addClientToRoster(input: $input) {
+    provider { id } client { id email fullName } errors { code field message }
+  }
+}
+"""
+RESPOND_TO_ROSTER_INVITATION = """
+mutation Respond($input: RespondToRosterInvitationInput!) {
+  respondToRosterInvitation(input: $input) {
     provider { id } client { id email fullName } errors { code field message }
   }
 }
@@ -303,14 +311,24 @@ async def a_group_admin(api: Api, group_id: str, owner: Person, email: str) -> P
     return person
 
 
-async def on_roster(api: Api, by: Person, provider_id: str, client_email: str) -> str:
+async def on_roster(api: Api, by: Person, provider_id: str, client: Person) -> str:
+    """The client on the provider's active roster, the way the rules allow: added at once
+    when already in care with the practice, otherwise invited and accepting themselves."""
     payload = await succeed(
         api,
         ADD_CLIENT_TO_ROSTER,
         "addClientToRoster",
-        {"providerId": provider_id, "email": client_email},
+        {"providerId": provider_id, "email": client.email},
         by.token,
     )
+    if payload["client"] is None:
+        payload = await succeed(
+            api,
+            RESPOND_TO_ROSTER_INVITATION,
+            "respondToRosterInvitation",
+            {"providerId": provider_id, "accept": True},
+            client.token,
+        )
     client_id: str = payload["client"]["id"]
     return client_id
 
@@ -392,6 +410,7 @@ SNAPSHOT_MODELS = (
     Group,
     GroupMembership,
     RosterEntry,
+    RosterInvitation,
     Insurance,
     ClientLocation,
     ProviderRemovalRequest,

@@ -67,7 +67,7 @@ async def a_group_practice(api: Api) -> World:
     team = await a_team(api)
     practice = await make_bookable(api, team.member)
     cleo = await a_client(api, "cleo@example.com", "Cleo Client")
-    cleo_id = await on_roster(api, team.member, practice.id, cleo.email)
+    cleo_id = await on_roster(api, team.member, practice.id, cleo)
     dan = await a_client(api, "dan@example.com", "Dan Doe")
     bob = await a_practice(api, "bob@example.com", "Bob Provider")
     return World(team.owner, team.admin, team.group_id, practice, cleo, cleo_id, dan, bob)
@@ -221,7 +221,7 @@ async def test_appointment_lists_come_in_pages(api: Api) -> None:
 async def test_client_lists_their_appointments_with_every_provider(api: Api) -> None:
     world = await a_group_practice(api)
     first = await scheduled(api, world.practice, world.cleo_id, local(3, "10:00"))
-    bob_client_id = await on_roster(api, world.bob.provider, world.bob.id, world.cleo.email)
+    bob_client_id = await on_roster(api, world.bob.provider, world.bob.id, world.cleo)
     second = await scheduled(api, world.bob, bob_client_id, local(4, "10:00"))
     found = await page(api, CLIENT_APPOINTMENTS, world.cleo_id, world.cleo.token)
     assert ids(found) == [first["id"], second["id"]]
@@ -233,7 +233,7 @@ async def test_client_lists_their_appointments_with_every_provider(api: Api) -> 
 async def test_group_admins_list_the_groups_appointments(api: Api) -> None:
     world = await a_group_practice(api)
     mine = await scheduled(api, world.practice, world.cleo_id, local(3, "10:00"))
-    dan_id = await on_roster(api, world.bob.provider, world.bob.id, world.dan.email)
+    dan_id = await on_roster(api, world.bob.provider, world.bob.id, world.dan)
     await scheduled(api, world.bob, dan_id, local(3, "11:00"))  # outside the group
     for who in (world.owner, world.admin):
         found = await page(api, GROUP_APPOINTMENTS, world.group_id, who.token)

@@ -44,7 +44,7 @@ NEW_ROOM = "https://meet.doxy.me/room-2"
 async def team(api: Api) -> tuple[Practice, Person, str]:
     practice = await a_practice(api)
     cleo = await a_client(api, "cleo@example.com", "Cleo Client")
-    client_id = await on_roster(api, practice.provider, practice.id, cleo.email)
+    client_id = await on_roster(api, practice.provider, practice.id, cleo)
     return practice, cleo, client_id
 
 

@@ -275,7 +275,7 @@ async def test_booking_a_past_time_is_in_the_past(api: Api) -> None:
 async def test_a_client_on_the_roster_cannot_use_the_booking_link(api: Api, archived: bool) -> None:
     practice = await a_practice(api)
     cleo = await a_client(api, "cleo@example.com")
-    client_id = await on_roster(api, practice.provider, practice.id, cleo.email)
+    client_id = await on_roster(api, practice.provider, practice.id, cleo)
     if archived:
         request = {"providerId": practice.id, "clientId": client_id}
         await succeed(api, ARCHIVE_CLIENT, "archiveClient", request, practice.token)
@@ -333,7 +333,7 @@ async def test_a_taken_slot_is_unavailable(api: Api) -> None:
 async def test_a_slot_overlapping_a_follow_up_is_unavailable(api: Api) -> None:
     practice = await a_practice(api)
     cleo = await a_client(api, "cleo@example.com")
-    client_id = await on_roster(api, practice.provider, practice.id, cleo.email)
+    client_id = await on_roster(api, practice.provider, practice.id, cleo)
     await scheduled(api, practice, client_id, local(3, "10:00"))  # 10:00-10:50
     dan = await a_client(api, "dan@example.com", "Dan Doe")
     await refused(api, dan, practice, local(3, "10:30"), "PHONE", "SLOT_UNAVAILABLE")

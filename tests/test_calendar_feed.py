@@ -72,7 +72,7 @@ async def test_feed_shows_appointments_with_the_link_and_the_clients_initials(
 ) -> None:
     practice = await a_practice(api)
     cleo = await a_client(api, "cleo.quinn@example.com", "Cleo Quinn")
-    client_id = await on_roster(api, practice.provider, practice.id, cleo.email)
+    client_id = await on_roster(api, practice.provider, practice.id, cleo)
     starts_at = local(5, "10:00")
     await scheduled(api, practice, client_id, starts_at)
     response = await fetch(http, await rotate(api, practice.token))

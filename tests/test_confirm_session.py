@@ -88,7 +88,7 @@ class Care:
 async def care(api: Api, practice: Practice | None = None) -> Care:
     practice = practice or await a_practice(api, offersInPerson=True, officeState="NY")
     cleo = await a_client(api, "cleo@example.com", "Cleo Client")
-    client_id = await on_roster(api, practice.provider, practice.id, cleo.email)
+    client_id = await on_roster(api, practice.provider, practice.id, cleo)
     return Care(practice, cleo, client_id, await a_staff_member(api))
 
 

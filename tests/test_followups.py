@@ -49,7 +49,7 @@ async def team(api: Api) -> tuple[Practice, Person, str]:
     """A provider with Cleo on their active roster (and her client id)."""
     practice = await a_practice(api)
     cleo = await a_client(api, "cleo@example.com", "Cleo Client")
-    client_id = await on_roster(api, practice.provider, practice.id, cleo.email)
+    client_id = await on_roster(api, practice.provider, practice.id, cleo)
     return practice, cleo, client_id
 
 
@@ -318,7 +318,7 @@ async def a_client_with_a_practice_role(api: Api, practice: Practice, role: str)
         owner = await a_provider(api, "olga@example.com", "Olga Owner")
         group_id = await a_group(api, owner)
         cleo = await a_group_admin(api, group_id, owner, "cleo@example.com")
-    cleo.client_id = await on_roster(api, practice.provider, practice.id, cleo.email)
+    cleo.client_id = await on_roster(api, practice.provider, practice.id, cleo)
     return cleo
 
 

@@ -340,7 +340,7 @@ CLIENT_NODE = "query C($id: ID!) { node(id: $id) { id } }"
 async def test_a_removed_providers_sessions_stay_in_the_groups_records(api: Api) -> None:
     owner, group_id, member = await a_practice(api)
     cleo = await a_client(api, "cleo@example.com", "Cleo Client")
-    client_id = await on_roster(api, owner, member.provider_id or "", cleo.account.email)
+    client_id = await on_roster(api, owner, member.provider_id or "", cleo)
     await a_payout(member, cleo, PayoutStatus.PAID)
     removal = await succeed(
         api, REQUEST_REMOVAL, "requestProviderRemoval", {"providerId": member.provider_id},

@@ -14,6 +14,7 @@ from carepath.clock import utcnow
 from carepath.models import License, User
 from carepath.models.enums import UsState, VerificationStatus
 from tests.practice_steps import (
+    ADD_CLIENT_TO_ROSTER,
     ADD_PROVIDER_TO_GROUP,
     ARCHIVE_PROVIDER,
     COMPLIANT_PLATFORM,
@@ -56,7 +57,8 @@ mutation M($input: AddTelehealthLocationInput!) {
 @dataclass
 class World:
     """Group G: owner O, active provider P (licenses, credential, telehealth, client C on the
-    roster, a pending payout), archived provider Q and provider R whose removal is requested."""
+    roster, a pending payout), archived provider Q and provider R whose removal is requested;
+    solo provider I has invited C to their roster."""
 
     owner: Person
     group_id: str
@@ -67,6 +69,7 @@ class World:
     license_id: str
     credential_id: str
     location_id: str
+    inviter_id: str
     tokens: dict[str, str | None] = field(default_factory=dict)
 
 
@@ -83,7 +86,7 @@ async def a_world(api: Api) -> World:
     provider = await a_group_provider(api, group_id, owner, "p@example.com", "Pia Provider")
     client = await a_client(api, "c@example.com", "Cleo Client")
     assert provider.provider_id is not None
-    await on_roster(api, provider, provider.provider_id, client.email)
+    await on_roster(api, provider, provider.provider_id, client)
     # Model given-step: a license verified by staff (tested in test_credentialing).
     await License.create(
         provider_id=(await provider_row(provider)).id,
@@ -112,6 +115,9 @@ async def a_world(api: Api) -> World:
     removal = await succeed(
         api, REQUEST_REMOVAL, "requestProviderRemoval", {"providerId": leaving_id}, owner.token
     )
+    inviter = await a_provider(api, "i@example.com", "Ivy Inviter")
+    invite = {"providerId": inviter.provider_id, "email": client.email}
+    await succeed(api, ADD_CLIENT_TO_ROSTER, "addClientToRoster", invite, inviter.token)
     world = World(
         owner=owner,
         group_id=group_id,
@@ -122,6 +128,7 @@ async def a_world(api: Api) -> World:
         license_id=license_id,
         credential_id=credential_id,
         location_id=location["telehealthLocation"]["id"],
+        inviter_id=str(inviter.provider_id),
     )
     world.tokens = {THE_PROVIDER: provider.token, OWNER: owner.token, THEIR_CLIENT: client.token}
     return world
@@ -173,6 +180,7 @@ def inputs(w: World) -> dict[str, dict[str, Any]]:
         "completeProviderRemoval": {"removalRequestId": w.removal_id},
         "markPayoutsPaid": {"providerId": p},
         "addClientToRoster": {"providerId": p, "email": w.owner.email},
+        "respondToRosterInvitation": {"providerId": p, "accept": True},
         "archiveClient": {"providerId": p, "clientId": c},
         "transferClient": {"clientId": c, "fromProviderId": p, "toProviderId": w.owner.provider_id},
         "setInsurance": {"clientId": c, "payerName": "Aetna", "inNetwork": True},
@@ -222,6 +230,8 @@ REFUSALS: dict[str, dict[str, frozenset[str]]] = {
     "completeProviderRemoval": outsiders(STAFF_ONLY_UNSEEN, STAFF) | {OWNER: F},
     "markPayoutsPaid": outsiders(F, STAFF) | {OWNER: F},
     "addClientToRoster": outsiders(AUTHORITY, THE_PROVIDER),
+    # Only an invited client may answer, and C's invitation is from I, not P.
+    "respondToRosterInvitation": outsiders(NF) | {OWNER: NF},
     "archiveClient": outsiders(NF, THE_PROVIDER, THEIR_CLIENT),
     "transferClient": outsiders(NF, THE_PROVIDER, THEIR_CLIENT) | {THE_PROVIDER: NIG},
     "setInsurance": outsiders(NF, THE_PROVIDER, THEIR_CLIENT),
@@ -352,6 +362,16 @@ READS = [
         lambda w: {"id": w.client.client_id},
         lambda w: None,
         outcomes((THE_PROVIDER, OWNER, THEIR_CLIENT), "hidden"),
+    ),
+    Read(
+        "Client.rosterInvitations",
+        "query R($id: ID!) { node(id: $id) { ... on Client { rosterInvitations { id } } } }",
+        lambda w: {"id": w.client.client_id},
+        lambda d, w: d["node"] and [x["id"] for x in d["node"]["rosterInvitations"]],
+        lambda w: [w.inviter_id],
+        lambda w: None,
+        dict.fromkeys(ACTORS, "hidden")
+        | {THE_PROVIDER: "FORBIDDEN", OWNER: "FORBIDDEN", THEIR_CLIENT: "shown"},
     ),
     Read(
         "node(telehealth location)",

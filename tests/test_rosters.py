@@ -12,6 +12,7 @@ from tests.practice_steps import (
     ADD_CLIENT_LOCATION,
     ADD_CLIENT_TO_ROSTER,
     ARCHIVE_CLIENT,
+    RESPOND_TO_ROSTER_INVITATION,
     SET_INSURANCE,
     Person,
     a_client,
@@ -62,7 +63,7 @@ async def practice(api: Api) -> Practice:
     member = await a_group_provider(api, group_id, owner, "member@example.com", "Mo Member")
     client = await a_client(api, "client@example.com", "Cleo Client")
     assert member.provider_id is not None
-    await on_roster(api, member, member.provider_id, client.email)
+    await on_roster(api, member, member.provider_id, client)
     return Practice(owner, group_id, member, client)
 
 
@@ -79,11 +80,16 @@ async def entry_status(provider: Person, client: Person) -> RosterStatus | None:
     return None if row is None else RosterStatus(row.status)
 
 
-async def test_provider_adds_a_client_to_their_roster_by_email(api: Api) -> None:
+async def test_provider_adds_a_client_by_email_once_they_accept(api: Api) -> None:
     ann = await a_provider(api, "ann@example.com", "Ann")
     cleo = await a_client(api, "cleo@example.com", "Cleo Client")
     request = {"providerId": ann.provider_id, "email": "CLEO@Example.com"}
     payload = await succeed(api, ADD_CLIENT_TO_ROSTER, "addClientToRoster", request, ann.token)
+    assert (payload["provider"], payload["client"]) == ({"id": ann.provider_id}, None)
+    answer = {"providerId": ann.provider_id, "accept": True}
+    payload = await succeed(
+        api, RESPOND_TO_ROSTER_INVITATION, "respondToRosterInvitation", answer, cleo.token
+    )
     assert payload["client"] == {
         "id": cleo.client_id,
         "email": "cleo@example.com",
@@ -103,7 +109,7 @@ async def test_a_practice_sees_only_its_own_providers_of_a_shared_client(api: Ap
     bea = await a_provider(api, "bea@example.com", "Bea")
     cleo = await a_client(api, "cleo@example.com", "Cleo Client")
     for provider in (ann, bea):
-        await on_roster(api, provider, provider.provider_id or "", "cleo@example.com")
+        await on_roster(api, provider, provider.provider_id or "", cleo)
 
     async def providers_seen(token: str) -> set[str]:
         found = (await api.data(CLIENT_PROVIDERS, {"id": cleo.client_id}, token=token))["node"]
@@ -118,8 +124,7 @@ async def test_group_admin_adds_a_client_to_a_group_providers_roster(
     api: Api, practice: Practice
 ) -> None:
     newcomer = await a_client(api, "new@example.com")
-    request = {"providerId": practice.member.provider_id, "email": newcomer.email}
-    await succeed(api, ADD_CLIENT_TO_ROSTER, "addClientToRoster", request, practice.owner.token)
+    await on_roster(api, practice.owner, str(practice.member.provider_id), newcomer)
     assert await entry_status(practice.member, newcomer) == RosterStatus.ACTIVE
     assert await entry_status(practice.owner, newcomer) is None
 
@@ -151,7 +156,7 @@ async def test_adding_an_archived_client_reactivates_them(api: Api, practice: Pr
     member, client = practice.member, practice.client
     request = {"providerId": member.provider_id, "clientId": client.client_id}
     await succeed(api, ARCHIVE_CLIENT, "archiveClient", request, member.token)
-    await on_roster(api, member, str(member.provider_id), client.email)
+    await on_roster(api, member, str(member.provider_id), client)
     assert await roster(api, member, "ACTIVE", member.token) == [client.client_id]
     assert await RosterEntry.all().count() == 1
     assert await entry_status(member, client) == RosterStatus.ACTIVE
@@ -266,9 +271,9 @@ async def test_group_clients_are_the_clients_of_every_provider_in_the_group(
 ) -> None:
     p = practice
     other = await a_client(api, "other@example.com")
-    await on_roster(api, p.owner, str(p.owner.provider_id), other.email)
+    await on_roster(api, p.owner, str(p.owner.provider_id), other)
     solo = await a_provider(api, "solo@example.com", "Sol")
-    await on_roster(api, solo, str(solo.provider_id), (await a_client(api, "x@example.com")).email)
+    await on_roster(api, solo, str(solo.provider_id), await a_client(api, "x@example.com"))
     node = (await api.data(GROUP_CLIENTS, {"id": p.group_id}, token=p.owner.token))["node"]
     found = {edge["node"]["id"] for edge in node["clients"]["edges"]}
     assert found == {p.client.client_id, other.client_id}

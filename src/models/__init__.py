@@ -1,7 +1,13 @@
 """Tortoise models, a module per domain; the constraints live here and in the migrations."""
 
 from carepath.models.accounts import AccountToken, AuditEvent, AuthSession, User
-from carepath.models.clients import Client, ClientLocation, Insurance, RosterEntry
+from carepath.models.clients import (
+    Client,
+    ClientLocation,
+    Insurance,
+    RosterEntry,
+    RosterInvitation,
+)
 from carepath.models.messaging import Conversation, Message
 from carepath.models.outbox import OutboxEmail
 from carepath.models.practice import (
@@ -37,6 +43,7 @@ __all__ = [
     "Provider",
     "ProviderRemovalRequest",
     "RosterEntry",
+    "RosterInvitation",
     "TelehealthLocation",
     "User",
 ]

@@ -69,3 +69,25 @@ class RosterEntry(Model):
     class Meta:
         table = "roster_entries"
         unique_together = (("provider", "client"),)
+
+
+class RosterInvitation(Model):
+    """A provider's pending invitation of a client to their roster, awaiting the answer.
+
+    Not a roster entry: the provider sees nothing of the client until they accept.
+    """
+
+    id = fields.IntField(primary_key=True)
+    provider: fields.ForeignKeyRelation[Provider] = fields.ForeignKeyField(
+        "carepath.Provider", related_name="roster_invitations", on_delete=fields.CASCADE
+    )
+    provider_id: int
+    client: fields.ForeignKeyRelation[Client] = fields.ForeignKeyField(
+        "carepath.Client", related_name="roster_invitations", on_delete=fields.CASCADE
+    )
+    client_id: int
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "roster_invitations"
+        unique_together = (("provider", "client"),)

@@ -65,3 +65,20 @@ def message_waiting_email(to: str, full_name: str, sender_name: str, link: str) 
             "We send one notice per conversation until you have read it.\n"
         ),
     )
+
+
+def roster_invitation_email(to: str, provider_name: str, link: str) -> EmailDraft:
+    """Names only the provider: no greeting by name, no group, no admin who sent it."""
+    return EmailDraft(
+        kind="roster_invitation",
+        to=to,
+        subject=f"{provider_name} invited you to their Carepath roster",
+        body=(
+            "Hello,\n\n"
+            f"{provider_name} invited you to join their client roster on Carepath. Until you "
+            "accept, they cannot see your profile or health information. Sign in to accept "
+            "or decline:\n\n"
+            f"{link}\n\n"
+            "If you do not know this provider, decline or ignore this email.\n"
+        ),
+    )

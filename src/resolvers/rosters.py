@@ -26,6 +26,12 @@ class AddClientToRosterInput:
 
 
 @strawberry.input
+class RespondToRosterInvitationInput:
+    provider_id: strawberry.ID
+    accept: bool
+
+
+@strawberry.input
 class ArchiveClientInput:
     provider_id: strawberry.ID
     client_id: strawberry.ID
@@ -53,12 +59,15 @@ class AddClientLocationInput:
 
 
 def _roster_payload(
-    pair: tuple[ProviderModel, ClientModel] | None, errors: list[UserError]
+    pair: tuple[ProviderModel, ClientModel | None] | None, errors: list[UserError]
 ) -> RosterPayload:
+    """`client` stays null for an invitation: the provider sees nothing until it is accepted."""
     if pair is None:
         return RosterPayload(errors=errors)
     provider, client = pair
-    return RosterPayload(provider=Provider(model=provider), client=Client(model=client))
+    return RosterPayload(
+        provider=Provider(model=provider), client=Client(model=client) if client else None
+    )
 
 
 @strawberry.type
@@ -68,7 +77,22 @@ class RosterMutations:
         self, info: Info, input: AddClientToRosterInput
     ) -> RosterPayload:
         call = rosters.add_client_to_roster(
-            info.context.actor, pk_of(input.provider_id, "Provider"), input.email
+            info.context.actor,
+            info.context.settings,
+            pk_of(input.provider_id, "Provider"),
+            input.email,
+        )
+        return _roster_payload(*await attempt(info, call))
+
+    @strawberry.mutation(
+        description="The client accepts or declines a roster invitation (addClientToRoster "
+        "now invites: see RULES.md)."
+    )
+    async def respond_to_roster_invitation(
+        self, info: Info, input: RespondToRosterInvitationInput
+    ) -> RosterPayload:
+        call = rosters.respond_to_roster_invitation(
+            info.context.actor, pk_of(input.provider_id, "Provider"), input.accept
         )
         return _roster_payload(*await attempt(info, call))
 

@@ -25,6 +25,7 @@ from carepath.models import (
     Provider,
     ProviderRemovalRequest,
     RosterEntry,
+    RosterInvitation,
     TelehealthLocation,
     User,
 )
@@ -127,6 +128,9 @@ class Loaders:
     )
     roster_by_client: DataLoader[int, list[RosterEntry]] = field(
         default_factory=_many(RosterEntry, "client_id")
+    )
+    invitations_by_client: DataLoader[int, list[RosterInvitation]] = field(
+        default_factory=_many(RosterInvitation, "client_id")
     )
     group_bookings_by_client: DataLoader[int, list[tuple[int, int]]] = field(
         default_factory=lambda: DataLoader(load_fn=_group_bookings)

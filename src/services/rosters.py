@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from carepath.clock import utcnow
-from carepath.models import Client, ClientLocation, Insurance, Provider, RosterEntry, User
+from carepath.models import (
+    Client,
+    ClientLocation,
+    Insurance,
+    Provider,
+    RosterEntry,
+    RosterInvitation,
+    User,
+)
 from carepath.models.enums import ProviderStatus, RosterStatus, UsState
-from carepath.services import audit
+from carepath.notifications import emails, outbox
+from carepath.services import audit, visibility
 from carepath.services.actor import Actor
 from carepath.services.errors import ErrorCode, RuleViolation, validation
 from carepath.services.guards import (
@@ -19,10 +30,16 @@ from carepath.services.guards import (
 )
 from carepath.services.rows import get_or_insert
 from carepath.services.validation import clean_email, clean_optional_text, clean_text, email_key
+from carepath.settings import Settings
 
 
 async def activate_on_roster(provider_id: int, client_id: int) -> RosterEntry:
-    """Adds the client to the roster, or re-activates an archived entry (one row per pair)."""
+    """Adds the client to the roster, or re-activates an archived entry (one row per pair).
+
+    Joining the roster by any path (acceptance, booking link, transfer) settles a pending
+    invitation of the pair: run it inside the caller's transaction.
+    """
+    await RosterInvitation.filter(provider_id=provider_id, client_id=client_id).delete()
     entry = await get_or_insert(RosterEntry, provider_id=provider_id, client_id=client_id)
     if entry.status != RosterStatus.ACTIVE:
         entry.status = RosterStatus.ACTIVE
@@ -44,20 +61,80 @@ async def _archive(provider_id: int, client_id: int) -> None:
 
 
 async def add_client_to_roster(
-    actor: Actor, provider_id: int | None, email: str
-) -> tuple[Provider, Client]:
-    """Recognises an existing client account by email."""
+    actor: Actor, settings: Settings, provider_id: int | None, email: str
+) -> tuple[Provider, Client | None]:
+    """Recognises an existing client account by email. A client already in care with the
+    provider or their group joins at once; anyone else is invited, and the client is then
+    None: the provider learns nothing of them until they accept."""
     actor.require_user()
     provider = await visible_provider(actor, provider_id, "providerId")
     require_manager(await actor.facts(), provider)
     user = await User.get_or_none(email_key=email_key(clean_email(email)))
     client = await Client.get_or_none(user_id=user.id) if user else None
-    if client is None:
+    if user is None or client is None:
         raise RuleViolation(
             ErrorCode.ACCOUNT_NOT_FOUND, "No client account has that email address.", "email"
         )
-    await activate_on_roster(provider.id, client.id)
-    await audit.record(actor.user_id, "add_client_to_roster", "Client", client.id)
+    if not await _in_care_with(provider, client.id):
+        await _invite(actor, settings, provider, client, user)
+        return provider, None
+    async with in_transaction():
+        await activate_on_roster(provider.id, client.id)
+        await audit.record(actor.user_id, "add_client_to_roster", "Client", client.id)
+    return provider, client
+
+
+async def _in_care_with(provider: Provider, client_id: int) -> bool:
+    """On this provider's roster, or (active or archived) on another of the same group's."""
+    same_practice = Q(provider_id=provider.id)
+    if provider.group_id is not None:
+        same_practice |= Q(provider__group_id=provider.group_id)
+    return await RosterEntry.filter(same_practice, client_id=client_id).exists()
+
+
+async def _invite(
+    actor: Actor, settings: Settings, provider: Provider, client: Client, user: User
+) -> None:
+    """One pending invitation and one email per pair: inviting again changes nothing."""
+    async with in_transaction():
+        if await RosterInvitation.exists(provider_id=provider.id, client_id=client.id):
+            return
+        try:
+            async with in_transaction():  # a savepoint: a concurrent invite loses quietly
+                await RosterInvitation.create(provider_id=provider.id, client_id=client.id)
+        except IntegrityError:
+            return
+        link = f"{settings.public_base_url}/invitations"
+        await outbox.enqueue(
+            emails.roster_invitation_email(user.email, provider.display_name, link)
+        )
+        await audit.record(actor.user_id, "invite_client_to_roster", "Client", client.id)
+
+
+async def respond_to_roster_invitation(
+    actor: Actor, provider_id: int | None, accept: bool
+) -> tuple[Provider, Client]:
+    """The invited client's answer: accepting puts them on the provider's active roster;
+    either answer drops the invitation. Anyone without one gets NOT_FOUND."""
+    actor.require_user()
+    facts = await actor.facts()
+    provider = await Provider.get_or_none(id=provider_id) if provider_id else None
+    client = await Client.get_or_none(id=facts.client_id) if facts.client_id else None
+    no_invitation = RuleViolation(
+        ErrorCode.NOT_FOUND, "You have no pending invitation from that provider.", "providerId"
+    )
+    if provider is None or client is None or not visibility.can_see_provider(facts, provider):
+        raise no_invitation
+    async with in_transaction():
+        dropped = await RosterInvitation.filter(
+            provider_id=provider.id, client_id=client.id
+        ).delete()
+        if not dropped:
+            raise no_invitation
+        if accept:
+            await activate_on_roster(provider.id, client.id)
+        action = "accept_roster_invitation" if accept else "decline_roster_invitation"
+        await audit.record(actor.user_id, action, "Provider", provider.id)
     return provider, client
 
 

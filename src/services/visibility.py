@@ -58,6 +58,12 @@ def can_see_client(
     )
 
 
+def sees_roster_invitations(facts: ActorFacts, client_id: int) -> bool:
+    """Who invited a client is the client's to know: never the providers, their admins or
+    staff (an invitation does not put the client in anyone's care)."""
+    return facts.client_id == client_id
+
+
 def can_see_appointment(facts: ActorFacts, appointment: Appointment) -> bool:
     """Its client and provider, the admins of the group it was booked in, and staff."""
     return (

@@ -101,6 +101,31 @@ class Client(Node):
             and (own_view or visibility.manages_provider(viewer, p))
         ]
 
+    @strawberry.field(
+        description="Providers (or their group's admins, for them) who invited this client to "
+        "their roster, awaiting an answer; the client only."
+    )
+    async def roster_invitations(
+        self, info: Info
+    ) -> list[Annotated[Provider, strawberry.lazy("carepath.schema.types.practice")]]:
+        from carepath.schema.access import deny, facts
+        from carepath.schema.types.practice import Provider
+        from carepath.services import visibility
+
+        viewer = await facts(info)
+        if not visibility.sees_roster_invitations(viewer, self.model.id):
+            deny(info)
+        invitations = await info.context.loaders.invitations_by_client.load(self.model.id)
+        providers = await info.context.loaders.provider_by_id.load_many(
+            [i.provider_id for i in invitations]
+        )
+        # An archived or departed provider's invitation waits, unseen, until they return.
+        return [
+            Provider(model=p)
+            for p in providers
+            if p is not None and visibility.can_see_provider(viewer, p)
+        ]
+
     @strawberry.field
     async def appointments(
         self,

@@ -1,0 +1,669 @@
+"""Cross-role IDOR matrix: every Node type against every kind of viewer, through `node`,
+through nested connections, and through mutation arguments naming another's object.
+
+The expectations come from RULES.md "Who is who" and README.md "Who may read and do what",
+not from the code: a denied object is exactly a missing one (`node` null, mutations
+`NOT_FOUND` with nothing written), a restricted field is a top-level `UNAUTHENTICATED`
+(anonymous) or `FORBIDDEN` (signed in). Cells the documents leave open are not asserted
+and say so. One world is built for the whole module (see `world`), so this module keeps
+the database between its tests and wipes it at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from carepath.schema.ids import parse_global_id, to_global_id
+from carepath.settings import Settings
+from tests.conftest import wipe
+from tests.scheduling_steps import iso, local
+from tests.security.world import (
+    ADMIN,
+    ANONYMOUS,
+    CLIENT,
+    COLLEAGUE,
+    OTHER_ADMIN,
+    OTHER_CLIENT,
+    OWNER,
+    PROVIDER,
+    SOLO,
+    STAFF,
+    STRANGER_CLIENT,
+    STRANGER_PROVIDER,
+    VIEWERS,
+    World,
+    a_world,
+    everything,
+)
+from tests.support import Api, SmtpServer, error_codes
+
+
+@pytest.fixture(autouse=True)
+async def clean_database() -> None:
+    """Replaces the per-test wipe: the module's tests share one world (wiped in `world`)."""
+
+
+@pytest.fixture(scope="module")
+async def world_api(app: Starlette) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Api(client)
+
+
+@pytest.fixture(scope="module")
+async def world(
+    world_api: Api, settings: Settings, smtp_server: SmtpServer
+) -> AsyncIterator[World]:
+    try:
+        yield await a_world(world_api)
+    finally:
+        await wipe(settings)
+        smtp_server.handler.messages.clear()
+
+
+def xfail(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=reason)
+
+
+def cases(table: dict[str, Any], known_bugs: dict[tuple[str, str], str]) -> list[Any]:
+    """(row, viewer) for every row of `table` and viewer it names, bugs marked xfail."""
+    found = []
+    for row, entry in table.items():
+        by_viewer = entry if isinstance(entry, dict) else entry.viewers
+        for viewer in VIEWERS:
+            if viewer not in by_viewer:
+                continue
+            marks = [xfail(known_bugs[row, viewer])] if (row, viewer) in known_bugs else []
+            found.append(pytest.param(row, viewer, marks=marks, id=f"{row} / {viewer}"))
+    return found
+
+
+def everyone_but(shown: set[str], *unasserted: str) -> dict[str, bool]:
+    """True for the viewers in `shown`, False for the rest, nothing for `unasserted`."""
+    return {v: v in shown for v in VIEWERS if v not in unasserted}
+
+
+# ----------------------------------------------------------------------- node(id:)
+
+GROUP_INSIDERS = {OWNER, ADMIN}
+CLEO_CARE = {CLIENT, PROVIDER, OWNER, ADMIN, SOLO}
+DAN_CARE = {OTHER_CLIENT, SOLO}
+NODE_VISIBILITY: dict[str, dict[str, bool]] = {
+    # Users: "own account"; a group's owner and admins to the group's providers, admins and
+    # staff. A client's account is nobody else's (staff sees appointments "without the
+    # client"); a plain provider's account, to staff, is not settled by the documents.
+    "user:cleo": everyone_but({CLIENT}),
+    "user:pia": everyone_but({PROVIDER}, STAFF),
+    "user:olga": everyone_but({OWNER, ADMIN, PROVIDER, COLLEAGUE, STAFF}),
+    "user:ada": everyone_but({OWNER, ADMIN, PROVIDER, COLLEAGUE, STAFF}),
+    # A client, their insurance and locations: themself, providers with them on a roster,
+    # those providers' group admins.
+    "client:cleo": everyone_but(CLEO_CARE),
+    "client:dan": everyone_but(DAN_CARE),
+    "location:cleo": everyone_but(CLEO_CARE),
+    "location:dan": everyone_but(DAN_CARE),
+    # Active providers and groups are public; an archived provider is the group admins'
+    # (staff's view of an archived profile is not settled by the documents).
+    "provider:pia": everyone_but(set(VIEWERS)),
+    "provider:sol": everyone_but(set(VIEWERS)),
+    "provider:quinn (archived)": everyone_but(GROUP_INSIDERS, STAFF),
+    "group": everyone_but(set(VIEWERS)),
+    "telehealth:pia": everyone_but({PROVIDER} | GROUP_INSIDERS),
+    # Appointments: own (client, provider), booked in their group (admins), staff.
+    "appointment:cleo-pia": everyone_but({CLIENT, PROVIDER, STAFF} | GROUP_INSIDERS),
+    "appointment:cleo-sol": everyone_but({CLIENT, SOLO, STAFF}),
+    "appointment:dan-sol": everyone_but({OTHER_CLIENT, SOLO, STAFF}),
+    # Conversations and messages: their two parties, never admins, never staff.
+    "conversation:cleo-pia": everyone_but({CLIENT, PROVIDER}),
+    "conversation:dan-sol": everyone_but({OTHER_CLIENT, SOLO}),
+    "message:cleo-pia": everyone_but({CLIENT, PROVIDER}),
+    "message:pia-cleo": everyone_but({CLIENT, PROVIDER}),
+    "message:dan-sol": everyone_but({OTHER_CLIENT, SOLO}),
+    # Not Node types: `node` never resolves them, even for their owner.
+    "license:pia-pending": everyone_but(set()),
+}
+STAFF_SEES_CLIENT_ACCOUNTS = (
+    "node(id: <a client's User id>) by staff returns the User with email, fullName and roles "
+    "[CLIENT]: staff can enumerate every client's identity (User ids are sequential), though "
+    "staff sees appointments 'without the client' and no client data (can_see_user lets staff "
+    "see any user)"
+)
+MEMBERS_CANNOT_NODE_THEIR_ADMINS = (
+    "node(id: <the group owner's or an admin's User id>) is null for the group's own providers, "
+    "though README grants providers 'their group's' owner and admins and Group.owner/admins "
+    "shows them (can_see_user ignores provider_group_id): node and the field disagree"
+)
+NODE_BUGS: dict[tuple[str, str], str] = {
+    ("user:cleo", STAFF): STAFF_SEES_CLIENT_ACCOUNTS,
+    ("user:olga", PROVIDER): MEMBERS_CANNOT_NODE_THEIR_ADMINS,
+    ("user:olga", COLLEAGUE): MEMBERS_CANNOT_NODE_THEIR_ADMINS,
+    ("user:ada", PROVIDER): MEMBERS_CANNOT_NODE_THEIR_ADMINS,
+    ("user:ada", COLLEAGUE): MEMBERS_CANNOT_NODE_THEIR_ADMINS,
+}
+NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
+
+
+def missing_of_same_type(global_id: str) -> str:
+    parsed = parse_global_id(global_id)
+    assert parsed is not None
+    return to_global_id(parsed[0], 987_654)
+
+
+@pytest.mark.parametrize(("name", "viewer"), cases(NODE_VISIBILITY, NODE_BUGS))
+async def test_node_shows_an_object_only_to_whom_the_rules_allow_and_hides_it_like_a_missing_one(
+    world_api: Api, world: World, name: str, viewer: str
+) -> None:
+    token = world.token(viewer)
+    result = await world_api(NODE, {"id": world.id(name)}, token)
+    if NODE_VISIBILITY[name][viewer]:
+        assert "errors" not in result, result
+        assert result["data"]["node"]["id"] == world.id(name)
+    else:
+        missing = await world_api(NODE, {"id": missing_of_same_type(world.id(name))}, token)
+        assert missing == {"data": {"node": None}}
+        assert result == missing
+
+
+# ------------------------------------------------------------------- nested reads
+
+DENIED = "denied"  # UNAUTHENTICATED for an anonymous viewer, FORBIDDEN for a signed-in one
+NULL = "null"  # the node itself is null: nothing to read inside it
+
+
+@dataclass(frozen=True)
+class Read:
+    document: str
+    target: str  # the world id bound to $id
+    value: Callable[[dict[str, Any]], Any]
+    expected: dict[str, Any]  # viewer -> DENIED, NULL, or the names of what they see
+
+    @property
+    def viewers(self) -> dict[str, Any]:
+        return self.expected
+
+
+def edge_ids(connection: dict[str, Any]) -> list[str]:
+    return sorted(edge["node"]["id"] for edge in connection["edges"])
+
+
+def node_field(kind: str, selection: str) -> str:
+    return f"query R($id: ID!) {{ node(id: $id) {{ ... on {kind} {{ {selection} }} }} }}"
+
+
+def connection_at(*path: str) -> Callable[[dict[str, Any]], Any]:
+    def read(data: dict[str, Any]) -> Any:
+        value: Any = data
+        for step in path:
+            value = value[step]
+        return edge_ids(value)
+
+    return read
+
+
+def ids_at(*path: str) -> Callable[[dict[str, Any]], Any]:
+    def read(data: dict[str, Any]) -> Any:
+        value: Any = data
+        for step in path:
+            value = value[step]
+        return sorted(item["id"] for item in value)
+
+    return read
+
+
+def shown_to(
+    shown: dict[str, Sequence[str]], otherwise: str = DENIED, *unasserted: str
+) -> dict[str, Any]:
+    return {v: shown.get(v, otherwise) for v in VIEWERS if v not in unasserted}
+
+
+def seen_by(viewers: Iterable[str], *names: str) -> dict[str, tuple[str, ...]]:
+    """Each of `viewers` sees exactly the objects `names`."""
+    return dict.fromkeys(viewers, names)
+
+
+PIA_MANAGERS = (PROVIDER, OWNER, ADMIN)
+EVERYONE = tuple(VIEWERS)
+SIGNED_IN = tuple(v for v in VIEWERS if v != ANONYMOUS)
+READS: dict[str, Read] = {
+    "Provider.appointments": Read(
+        node_field("Provider", "appointments { edges { node { id } } }"),
+        "provider:pia",
+        connection_at("node", "appointments"),
+        shown_to(seen_by(PIA_MANAGERS, "appointment:cleo-pia")),
+    ),
+    "Provider.clients": Read(
+        node_field("Provider", "clients { edges { node { id } } }"),
+        "provider:pia",
+        connection_at("node", "clients"),
+        shown_to(seen_by(PIA_MANAGERS, "client:cleo")),
+    ),
+    "Provider.clients(ARCHIVED)": Read(
+        node_field("Provider", "clients(status: ARCHIVED) { edges { node { id } } }"),
+        "provider:pia",
+        connection_at("node", "clients"),
+        shown_to(seen_by(PIA_MANAGERS)),
+    ),
+    "Provider.telehealthLocations": Read(
+        node_field("Provider", "telehealthLocations { id }"),
+        "provider:pia",
+        ids_at("node", "telehealthLocations"),
+        shown_to(seen_by(PIA_MANAGERS, "telehealth:pia")),
+    ),
+    "Provider.licenses (pending ones)": Read(
+        node_field("Provider", "licenses { id }"),
+        "provider:pia",
+        ids_at("node", "licenses"),
+        shown_to(seen_by(EVERYONE) | seen_by((*PIA_MANAGERS, STAFF), "license:pia-pending")),
+    ),
+    "Provider.calendarFeedUrl": Read(
+        node_field("Provider", "calendarFeedUrl"),
+        "provider:pia",
+        lambda data: [],
+        shown_to({PROVIDER: []}),
+    ),
+    "Group.clients": Read(
+        node_field("Group", "clients { edges { node { id } } }"),
+        "group",
+        connection_at("node", "clients"),
+        shown_to(seen_by(GROUP_INSIDERS, "client:cleo")),
+    ),
+    "Group.appointments": Read(
+        node_field("Group", "appointments { edges { node { id } } }"),
+        "group",
+        connection_at("node", "appointments"),
+        # Staff sees appointments "for payouts and removals": a group listing is not settled.
+        shown_to(seen_by(GROUP_INSIDERS, "appointment:cleo-pia"), DENIED, STAFF),
+    ),
+    "Group.admins": Read(
+        node_field("Group", "admins { id }"),
+        "group",
+        ids_at("node", "admins"),
+        shown_to(seen_by((OWNER, ADMIN, PROVIDER, COLLEAGUE, STAFF), "user:ada", "user:olga")),
+    ),
+    "Group.providers(includeArchived: true)": Read(
+        node_field("Group", "providers(includeArchived: true) { edges { node { id } } }"),
+        "group",
+        connection_at("node", "providers"),
+        shown_to(
+            seen_by(EVERYONE, "provider:gale", "provider:olga", "provider:pia")
+            | seen_by(
+                GROUP_INSIDERS,
+                "provider:gale",
+                "provider:olga",
+                "provider:pia",
+                "provider:quinn (archived)",
+            )
+        ),
+    ),
+    "Client.appointments": Read(
+        node_field("Client", "appointments { edges { node { id } } }"),
+        "client:cleo",
+        lambda data: NULL if data["node"] is None else edge_ids(data["node"]["appointments"]),
+        # Each viewer sees the client's appointments they may see, never care elsewhere.
+        shown_to(
+            {
+                CLIENT: ["appointment:cleo-pia", "appointment:cleo-sol"],
+                PROVIDER: ["appointment:cleo-pia"],
+                OWNER: ["appointment:cleo-pia"],
+                ADMIN: ["appointment:cleo-pia"],
+                SOLO: ["appointment:cleo-sol"],
+            },
+            NULL,
+        ),
+    ),
+    "Client.providers": Read(
+        node_field("Client", "providers { id }"),
+        "client:cleo",
+        lambda data: NULL if data["node"] is None else ids_at("node", "providers")(data),
+        shown_to(
+            {
+                CLIENT: ["provider:pia", "provider:sol"],
+                PROVIDER: ["provider:pia"],
+                OWNER: ["provider:pia"],
+                ADMIN: ["provider:pia"],
+                SOLO: ["provider:sol"],
+            },
+            NULL,
+        ),
+    ),
+    "Client.locations": Read(
+        node_field("Client", "locations { id } insurance { payerName }"),
+        "client:cleo",
+        lambda data: NULL if data["node"] is None else ids_at("node", "locations")(data),
+        shown_to(seen_by(CLEO_CARE, "location:cleo"), NULL),
+    ),
+    "Appointment.client": Read(
+        node_field("Appointment", "client { id }"),
+        "appointment:cleo-pia",
+        lambda data: NULL if data["node"] is None else [data["node"]["client"]["id"]],
+        # Staff sees the appointment "without the client".
+        shown_to(seen_by((CLIENT, PROVIDER, OWNER, ADMIN), "client:cleo"), NULL) | {STAFF: DENIED},
+    ),
+    "Conversation.messages": Read(
+        node_field("Conversation", "messages { edges { node { id } } }"),
+        "conversation:cleo-pia",
+        lambda data: NULL if data["node"] is None else connection_at("node", "messages")(data),
+        shown_to(seen_by((CLIENT, PROVIDER), "message:cleo-pia", "message:pia-cleo"), NULL),
+    ),
+    "conversations": Read(
+        "query R($id: ID!) { node(id: $id) { id } conversations { edges { node { id } } } }",
+        "group",
+        connection_at("conversations"),
+        shown_to(
+            seen_by(SIGNED_IN)
+            | seen_by((CLIENT, PROVIDER), "conversation:cleo-pia")
+            | seen_by((OTHER_CLIENT, SOLO), "conversation:dan-sol")
+        ),
+    ),
+    "payouts": Read(
+        "query R($id: ID!) { payouts(groupId: $id) { id } }",
+        "group",
+        lambda data: data["payouts"],
+        shown_to(seen_by((OWNER, ADMIN, STAFF))),
+    ),
+    "careEligibility": Read(
+        "query R($id: ID!, $client: ID!) "
+        "{ careEligibility(providerId: $id, clientId: $client, state: NY) { outcome } }",
+        "provider:pia",
+        lambda data: [],
+        shown_to(seen_by(PIA_MANAGERS)),
+    ),
+}
+READ_BUGS: dict[tuple[str, str], str] = {}
+
+
+@pytest.mark.parametrize(("name", "viewer"), cases(READS, READ_BUGS))
+async def test_nested_reads_show_each_viewer_only_what_the_rules_allow(
+    world_api: Api, world: World, name: str, viewer: str
+) -> None:
+    read = READS[name]
+    variables = {"id": world.id(read.target)}
+    if "$client" in read.document:
+        variables["client"] = world.id("client:cleo")
+    result = await world_api(read.document, variables, world.token(viewer))
+    expected = read.expected[viewer]
+    if expected == DENIED:
+        assert error_codes(result) == ["UNAUTHENTICATED" if viewer == ANONYMOUS else "FORBIDDEN"]
+        return
+    assert "errors" not in result, result["errors"]
+    seen = read.value(result["data"])
+    assert seen == (NULL if expected == NULL else sorted(world.id(n) for n in expected))
+
+
+# ------------------------------------------------------ mutations naming another's id
+
+NOT_FOUND = "NOT_FOUND"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    mutation: str
+    input_type: str
+    request: Callable[[World], dict[str, Any]]
+    refused: dict[str, str]  # viewer -> the payload error code
+
+    @property
+    def viewers(self) -> dict[str, str]:
+        return self.refused
+
+
+def later(days: int = 9) -> str:
+    return iso(local(days, "15:00"))
+
+
+def by(code: str, *viewers: str) -> dict[str, str]:
+    return dict.fromkeys(viewers, code) | {ANONYMOUS: "UNAUTHENTICATED"}
+
+
+NOT_CLEOS = (COLLEAGUE, OTHER_CLIENT, STRANGER_CLIENT, STRANGER_PROVIDER, OTHER_ADMIN, STAFF)
+NOT_DANS = (CLIENT, PROVIDER, COLLEAGUE, OWNER, ADMIN, STRANGER_PROVIDER, OTHER_ADMIN, STAFF)
+NOT_IN_CLEO_PIA = (
+    COLLEAGUE,
+    SOLO,
+    OTHER_CLIENT,
+    STRANGER_CLIENT,
+    STRANGER_PROVIDER,
+    OTHER_ADMIN,
+)
+NOT_IN_CLEO_SOL = (PROVIDER, COLLEAGUE, OWNER, ADMIN, OTHER_CLIENT, STRANGER_PROVIDER, OTHER_ADMIN)
+NOT_PARTIES = (COLLEAGUE, OWNER, ADMIN, SOLO, OTHER_CLIENT, STRANGER_CLIENT, STRANGER_PROVIDER)
+NOT_PIAS_PLATFORM = (CLIENT, COLLEAGUE, SOLO, STRANGER_CLIENT, STRANGER_PROVIDER, OTHER_ADMIN)
+
+
+def on_client(name: str, **extra: Any) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"clientId": w.id(name)} | extra
+
+
+def on_appointment(name: str, **extra: Any) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"appointmentId": w.id(name)} | extra
+
+
+ATTEMPTS: dict[str, Attempt] = {
+    "setInsurance(Cleo)": Attempt(
+        "setInsurance",
+        "SetInsuranceInput",
+        on_client("client:cleo", payerName="Evil", inNetwork=False),
+        by(NOT_FOUND, *NOT_CLEOS),
+    ),
+    "setInsurance(Dan)": Attempt(
+        "setInsurance",
+        "SetInsuranceInput",
+        on_client("client:dan", payerName="Evil", inNetwork=False),
+        by(NOT_FOUND, *NOT_DANS),
+    ),
+    "addClientLocation(Cleo)": Attempt(
+        "addClientLocation",
+        "AddClientLocationInput",
+        on_client("client:cleo", state="TX"),
+        by(NOT_FOUND, *NOT_CLEOS),
+    ),
+    "addClientLocation(Dan)": Attempt(
+        "addClientLocation",
+        "AddClientLocationInput",
+        on_client("client:dan", state="TX"),
+        by(NOT_FOUND, *NOT_DANS),
+    ),
+    "archiveClient(Pia, Dan)": Attempt(
+        "archiveClient",
+        "ArchiveClientInput",
+        lambda w: {"providerId": w.id("provider:pia"), "clientId": w.id("client:dan")},
+        by(NOT_FOUND, PROVIDER, OWNER, ADMIN),
+    ),
+    "archiveClient(Pia, Cleo)": Attempt(
+        "archiveClient",
+        "ArchiveClientInput",
+        lambda w: {"providerId": w.id("provider:pia"), "clientId": w.id("client:cleo")},
+        by(NOT_FOUND, COLLEAGUE, STRANGER_PROVIDER, OTHER_ADMIN, OTHER_CLIENT, STRANGER_CLIENT),
+    ),
+    "archiveClient(Uma's own roster, Cleo)": Attempt(
+        "archiveClient",
+        "ArchiveClientInput",
+        lambda w: {"providerId": w.id("provider:uma"), "clientId": w.id("client:cleo")},
+        by(NOT_FOUND, STRANGER_PROVIDER),
+    ),
+    "transferClient(Dan, Pia to Gale)": Attempt(
+        "transferClient",
+        "TransferClientInput",
+        lambda w: {
+            "clientId": w.id("client:dan"),
+            "fromProviderId": w.id("provider:pia"),
+            "toProviderId": w.id("provider:gale"),
+        },
+        by(NOT_FOUND, OWNER, ADMIN),
+    ),
+    "transferClient(Cleo, Pia to Gale)": Attempt(
+        "transferClient",
+        "TransferClientInput",
+        lambda w: {
+            "clientId": w.id("client:cleo"),
+            "fromProviderId": w.id("provider:pia"),
+            "toProviderId": w.id("provider:gale"),
+        },
+        by(NOT_FOUND, COLLEAGUE, OTHER_ADMIN, STRANGER_PROVIDER),
+    ),
+    "scheduleAppointment(Pia, Dan)": Attempt(
+        "scheduleAppointment",
+        "ScheduleAppointmentInput",
+        lambda w: {
+            "providerId": w.id("provider:pia"),
+            "clientId": w.id("client:dan"),
+            "startsAt": later(),
+            "modality": "TELEHEALTH",
+        },
+        by(NOT_FOUND, PROVIDER, OWNER, ADMIN),
+    ),
+    "scheduleAppointment(own profile, Cleo)": Attempt(
+        "scheduleAppointment",
+        "ScheduleAppointmentInput",
+        lambda w: {
+            "providerId": w.id("provider:uma"),
+            "clientId": w.id("client:cleo"),
+            "startsAt": later(),
+            "modality": "TELEHEALTH",
+        },
+        by(NOT_FOUND, STRANGER_PROVIDER),
+    ),
+    "scheduleAppointment(Gale, Cleo)": Attempt(
+        "scheduleAppointment",
+        "ScheduleAppointmentInput",
+        lambda w: {
+            "providerId": w.id("provider:gale"),
+            "clientId": w.id("client:cleo"),
+            "startsAt": later(),
+            "modality": "TELEHEALTH",
+        },
+        by(NOT_FOUND, COLLEAGUE),
+    ),
+    "rescheduleAppointment(Cleo-Pia)": Attempt(
+        "rescheduleAppointment",
+        "RescheduleAppointmentInput",
+        lambda w: {"appointmentId": w.id("appointment:cleo-pia"), "startsAt": later()},
+        by(NOT_FOUND, *NOT_IN_CLEO_PIA),
+    ),
+    "rescheduleAppointment(Cleo-Sol)": Attempt(
+        "rescheduleAppointment",
+        "RescheduleAppointmentInput",
+        lambda w: {"appointmentId": w.id("appointment:cleo-sol"), "startsAt": later()},
+        by(NOT_FOUND, *NOT_IN_CLEO_SOL),
+    ),
+    "cancelAppointment(Cleo-Pia)": Attempt(
+        "cancelAppointment",
+        "CancelAppointmentInput",
+        on_appointment("appointment:cleo-pia", reason="Evil"),
+        by(NOT_FOUND, *NOT_IN_CLEO_PIA),
+    ),
+    "cancelAppointment(Cleo-Sol)": Attempt(
+        "cancelAppointment",
+        "CancelAppointmentInput",
+        on_appointment("appointment:cleo-sol", reason="Evil"),
+        by(NOT_FOUND, *NOT_IN_CLEO_SOL),
+    ),
+    "confirmSession(Cleo-Pia)": Attempt(
+        "confirmSession",
+        "ConfirmSessionInput",
+        on_appointment("appointment:cleo-pia", billingType="PRIVATE_PAY"),
+        by(NOT_FOUND, *NOT_IN_CLEO_PIA),
+    ),
+    "confirmSession(Cleo-Sol)": Attempt(
+        "confirmSession",
+        "ConfirmSessionInput",
+        on_appointment("appointment:cleo-sol", billingType="PRIVATE_PAY"),
+        by(NOT_FOUND, *NOT_IN_CLEO_SOL),
+    ),
+    "sendMessage(conversation Cleo-Pia)": Attempt(
+        "sendMessage",
+        "SendMessageInput",
+        lambda w: {"conversationId": w.id("conversation:cleo-pia"), "body": "Intruder"},
+        by(NOT_FOUND, *NOT_PARTIES, OTHER_ADMIN, STAFF),
+    ),
+    "sendMessage(conversation Dan-Sol)": Attempt(
+        "sendMessage",
+        "SendMessageInput",
+        lambda w: {"conversationId": w.id("conversation:dan-sol"), "body": "Intruder"},
+        by(NOT_FOUND, CLIENT, PROVIDER, OWNER, ADMIN, STAFF),
+    ),
+    "sendMessage(client Dan)": Attempt(
+        "sendMessage",
+        "SendMessageInput",
+        lambda w: {"clientId": w.id("client:dan"), "body": "Intruder"},
+        by(NOT_FOUND, PROVIDER, COLLEAGUE, OWNER, STRANGER_PROVIDER),
+    ),
+    "sendMessage(client Cleo)": Attempt(
+        "sendMessage",
+        "SendMessageInput",
+        lambda w: {"clientId": w.id("client:cleo"), "body": "Intruder"},
+        by(NOT_FOUND, COLLEAGUE, STRANGER_PROVIDER),
+    ),
+    "markConversationRead(Cleo-Pia)": Attempt(
+        "markConversationRead",
+        "MarkConversationReadInput",
+        lambda w: {"conversationId": w.id("conversation:cleo-pia")},
+        by(NOT_FOUND, *NOT_PARTIES, OTHER_ADMIN, STAFF),
+    ),
+    "markConversationRead(Dan-Sol)": Attempt(
+        "markConversationRead",
+        "MarkConversationReadInput",
+        lambda w: {"conversationId": w.id("conversation:dan-sol")},
+        by(NOT_FOUND, CLIENT, PROVIDER, OWNER, ADMIN, STAFF),
+    ),
+    "updateTelehealthLocation(Pia's)": Attempt(
+        "updateTelehealthLocation",
+        "UpdateTelehealthLocationInput",
+        lambda w: {"telehealthLocationId": w.id("telehealth:pia"), "url": "https://evil.test/x"},
+        by(NOT_FOUND, *NOT_PIAS_PLATFORM, STAFF) | dict.fromkeys((OWNER, ADMIN), "FORBIDDEN"),
+    ),
+    "removeTelehealthLocation(Pia's)": Attempt(
+        "removeTelehealthLocation",
+        "RemoveTelehealthLocationInput",
+        lambda w: {"telehealthLocationId": w.id("telehealth:pia")},
+        by(NOT_FOUND, *NOT_PIAS_PLATFORM, STAFF) | dict.fromkeys((OWNER, ADMIN), "FORBIDDEN"),
+    ),
+    "updateProvider(archived Quinn)": Attempt(
+        "updateProvider",
+        "UpdateProviderInput",
+        lambda w: {"providerId": w.id("provider:quinn (archived)"), "displayName": "Evil"},
+        by(NOT_FOUND, COLLEAGUE, SOLO, STRANGER_PROVIDER, OTHER_ADMIN, CLIENT),
+    ),
+    "setAvailability(archived Quinn)": Attempt(
+        "setAvailability",
+        "SetAvailabilityInput",
+        lambda w: {
+            "providerId": w.id("provider:quinn (archived)"),
+            "windows": [{"weekday": 1, "start": "09:00", "end": "10:00"}],
+        },
+        by(NOT_FOUND, COLLEAGUE, SOLO, STRANGER_PROVIDER, OTHER_ADMIN, CLIENT),
+    ),
+    "unarchiveProvider(archived Quinn)": Attempt(
+        "unarchiveProvider",
+        "ProviderIdInput",
+        lambda w: {"providerId": w.id("provider:quinn (archived)")},
+        by(NOT_FOUND, COLLEAGUE, SOLO, STRANGER_PROVIDER, OTHER_ADMIN, CLIENT),
+    ),
+}
+ATTEMPT_BUGS: dict[tuple[str, str], str] = {}
+
+
+@pytest.mark.parametrize(("name", "viewer"), cases(ATTEMPTS, ATTEMPT_BUGS))
+async def test_a_mutation_naming_an_object_the_caller_may_not_touch_is_refused_and_writes_nothing(
+    world_api: Api, world: World, name: str, viewer: str
+) -> None:
+    attempt = ATTEMPTS[name]
+    document = (
+        f"mutation M($input: {attempt.input_type}!) "
+        f"{{ {attempt.mutation}(input: $input) {{ errors {{ code field }} }} }}"
+    )
+    before = await everything()
+    result = await world_api(document, {"input": attempt.request(world)}, world.token(viewer))
+    expected = attempt.refused[viewer]
+    if viewer == ANONYMOUS:
+        assert error_codes(result) == [expected]
+    else:
+        assert "errors" not in result, result["errors"]
+        assert [e["code"] for e in result["data"][attempt.mutation]["errors"]] == [expected]
+    assert await everything() == before

@@ -62,7 +62,7 @@ async def clean_database() -> None:
 async def fuzz_api(app: Starlette) -> AsyncIterator[Api]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client)
+        yield Api(client, app.state.runtime.settings)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,10 +19,13 @@ import websockets
 from starlette.applications import Starlette
 
 from carepath.clock import utcnow
+from carepath.events.bus import InMemoryBus
 from carepath.models import AuthSession, Message
+from carepath.schema.socket_session import SocketRegistry, SocketSession
+from carepath.services.actor import Actor
 from carepath.settings import Settings
 from tests.factories import PASSWORD
-from tests.live import Subscriber, in_loop_server, post
+from tests.live import ServerProcess, Subscriber, in_loop_server, post, start_process
 from tests.messaging_steps import BECOME_PROVIDER, Party, a_client, a_provider, care_between
 from tests.support import Api, SmtpServer, token_in
 
@@ -37,6 +41,7 @@ mutation($c: ID!) { setInsurance(input: {clientId: $c, payerName: "Aetna", inNet
 SEND = """
 mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { errors { code } } }
 """
+IDLE_MARGIN = 2.0  # seconds a "nearly idle" session has left
 REQUEST_RESET = "mutation($e: String!) { requestPasswordReset(input: {email: $e}) { ok } }"
 RESET = """
 mutation($t: String!, $p: String!) { resetPassword(input: {token: $t, newPassword: $p}) { ok } }
@@ -209,3 +214,96 @@ async def test_the_twenty_first_operation_on_one_socket_is_refused(api: Api, add
         reply = await socket.next(timeout=2)
     assert (reply["id"], reply["type"]) == (over, "error")
     assert reply["payload"][0]["message"] == "Subscription limit reached"
+
+
+async def _watched(
+    settings: Settings, session: AuthSession, **overrides: Any
+) -> tuple[SocketSession, asyncio.Future[str]]:
+    """A socket's session state, started as the handler starts it; the future gets the
+    reason it ends with."""
+    registry = SocketRegistry(settings.with_overrides(**overrides), InMemoryBus())
+    socket = registry.open(Actor(session=session))
+    ended: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def end(reason: str) -> None:
+        ended.set_result(reason)
+
+    await socket.start(end)
+    return socket, ended
+
+
+async def _nearly_idle_session(api: Api, settings: Settings) -> AuthSession:
+    """Given: a session last used just under the idle timeout ago."""
+    client = await a_client(api)
+    idle = timedelta(minutes=settings.idle_timeout_minutes)
+    last_seen = utcnow() - idle + timedelta(seconds=IDLE_MARGIN)
+    await AuthSession.filter(user_id=client.account.pk).update(last_seen_at=last_seen)
+    return await AuthSession.get(user_id=client.account.pk)
+
+
+async def test_a_revocation_whose_event_was_lost_ends_the_socket_at_the_next_recheck(
+    api: Api, settings: Settings
+) -> None:
+    client = await a_client(api)
+    session = await AuthSession.get(user_id=client.account.pk)
+    socket, ended = await _watched(settings, session, session_recheck_seconds=0.3)
+    try:
+        await asyncio.sleep(0.5)
+        assert not ended.done()
+        await AuthSession.filter(id=session.id).update(revoked_at=utcnow())  # no event
+        assert await asyncio.wait_for(ended, 2) == "Session revoked"
+    finally:
+        await socket.stop()
+
+
+async def test_a_socket_without_operations_idles_out_with_its_session(
+    api: Api, settings: Settings
+) -> None:
+    session = await _nearly_idle_session(api, settings)
+    socket, ended = await _watched(settings, session)
+    try:
+        assert await asyncio.wait_for(ended, IDLE_MARGIN + 2) == "Session idle timeout"
+    finally:
+        await socket.stop()
+
+
+async def test_an_operation_on_the_socket_keeps_its_session_from_idling_out(
+    api: Api, settings: Settings
+) -> None:
+    session = await _nearly_idle_session(api, settings)
+    socket, ended = await _watched(settings, session)
+    try:
+        await socket.check()  # what the handler does before each operation
+        await asyncio.sleep(IDLE_MARGIN + 0.5)
+        assert not ended.done()
+        fresh = await AuthSession.get(id=session.id)
+        assert utcnow() - fresh.last_seen_at < timedelta(seconds=5)
+    finally:
+        await socket.stop()
+
+
+@pytest.fixture
+def two_processes(settings: Settings) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    redis_url = os.environ.get("REDIS_URL")
+    if settings.is_sqlite or not redis_url:
+        pytest.skip("needs DATABASE_URL on PostgreSQL and REDIS_URL")
+    servers = (start_process(settings, redis_url), start_process(settings, redis_url))
+    yield servers
+    for server in servers:
+        server.process.terminate()
+        server.process.wait(10)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_logging_out_on_one_process_closes_the_socket_on_another(
+    api: Api, two_processes: tuple[ServerProcess, ServerProcess]
+) -> None:
+    """The revocation crosses processes on the bus: well before the 30 s fallback re-read."""
+    one, other = two_processes
+    client = await a_client(api)
+    async with Subscriber.connect(one.address, client.account.token) as socket:
+        assert await socket.acknowledged()
+        await post(other.address, LOG_OUT, token=client.account.token)
+        closed, received = await socket.until_closed(timeout=3)
+    assert (closed.code, closed.reason, received) == (4403, "Session revoked", [])

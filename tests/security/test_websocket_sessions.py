@@ -23,7 +23,7 @@ from carepath.events.bus import InMemoryBus
 from carepath.models import AuthSession, Message
 from carepath.schema.socket_session import SocketRegistry, SocketSession
 from carepath.services.actor import Actor
-from carepath.settings import Settings
+from carepath.settings import Settings, SettingsError, load_settings
 from tests.factories import PASSWORD
 from tests.live import ServerProcess, Subscriber, in_loop_server, post, start_process
 from tests.messaging_steps import BECOME_PROVIDER, Party, a_client, a_provider, care_between
@@ -202,6 +202,13 @@ async def test_an_account_over_its_socket_cap_is_refused_with_4429_until_one_clo
         await asyncio.sleep(0.2)
         async with Subscriber.connect(address, token) as accepted:
             assert await accepted.acknowledged()
+
+
+def test_the_socket_cap_comes_from_max_sockets_per_user_and_defaults_to_ten() -> None:
+    assert load_settings({}).max_sockets_per_user == 10
+    assert load_settings({"MAX_SOCKETS_PER_USER": "3"}).max_sockets_per_user == 3
+    with pytest.raises(SettingsError):
+        load_settings({"MAX_SOCKETS_PER_USER": "0"})
 
 
 async def test_the_twenty_first_operation_on_one_socket_is_refused(api: Api, address: str) -> None:

@@ -28,6 +28,8 @@ from carepath.events.bus import EventBus, InMemoryBus
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
 from carepath.schema.context import Context
+from carepath.schema.socket_handler import SessionCheckedHandler
+from carepath.schema.socket_session import SocketRegistry
 from carepath.security_headers import SecurityHeaders
 from carepath.services import calendar_feed
 from carepath.services.actor import Actor, anonymous
@@ -53,6 +55,8 @@ class CarepathGraphQL(GraphQL[Context, None]):
     """strawberry's ASGI view with safe defaults: POST only, graphql-transport-ws only;
     in production without GraphiQL and without introspection."""
 
+    graphql_transport_ws_handler_class = SessionCheckedHandler
+
     def __init__(self, settings: Settings, runtime: Runtime) -> None:
         super().__init__(
             build_schema(production=True) if settings.is_production else schema,
@@ -67,6 +71,7 @@ class CarepathGraphQL(GraphQL[Context, None]):
         self.bus = runtime.bus
         self.wake_mail = runtime.wake_mail
         self.throttle = runtime.throttle
+        self.sockets = SocketRegistry(settings, runtime.bus)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         state = request.scope.get("state") or {}
@@ -82,7 +87,11 @@ class CarepathGraphQL(GraphQL[Context, None]):
         )
 
     async def on_ws_connect(self, context: Context) -> None:
-        """Subscriptions need a valid token in connection_init; anything else closes 4403."""
+        """Subscriptions need a valid token in connection_init; anything else closes 4403.
+
+        The socket's session is then re-checked before every operation and watched until
+        it ends (schema/socket_handler.py); over MAX_SOCKETS_PER_USER the socket closes 4429.
+        """
         params = context.connection_params or {}
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw if isinstance(raw, str) else None)
@@ -92,6 +101,7 @@ class CarepathGraphQL(GraphQL[Context, None]):
             context.actor = await authenticate(self.settings, token)
         except InvalidBearerToken as exc:
             raise ConnectionRejectionError() from exc
+        context.socket = self.sockets.open(context.actor)
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 import websockets
 from starlette.applications import Starlette
+from websockets.frames import Close
 
 from carepath.notifications.mailsink import free_port
 from carepath.settings import Settings
@@ -122,6 +123,20 @@ class Subscriber:
     async def next(self, timeout: float = 1.0) -> dict[str, Any]:
         """The next message from the server (raises TimeoutError if none comes in time)."""
         return dict(json.loads(await asyncio.wait_for(self.socket.recv(), timeout)))
+
+    async def until_closed(self, timeout: float = 2.0) -> tuple[Close, list[dict[str, Any]]]:
+        """Reads until the server closes the socket: its close frame, and what came before
+        (raises TimeoutError if the socket is still open after `timeout` seconds)."""
+        received: list[dict[str, Any]] = []
+        frame: Close | None = None
+        async with asyncio.timeout(timeout):
+            try:
+                while True:
+                    received.append(json.loads(await self.socket.recv()))
+            except websockets.ConnectionClosed as closed:
+                frame = closed.rcvd
+        assert frame is not None, "the server closed without a close frame"
+        return frame, received
 
 
 async def post(

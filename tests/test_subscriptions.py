@@ -152,14 +152,14 @@ async def test_legacy_protocol_is_refused(address: str) -> None:
             await asyncio.wait_for(ws.recv(), 2)
 
 
-async def test_logging_out_ends_the_subscription(api: Api, address: str) -> None:
+async def test_logging_out_ends_the_subscription_with_its_socket(api: Api, address: str) -> None:
     client = await a_client(api)
     async with Subscriber.connect(address, client.account.token) as subscriber:
         assert await subscriber.acknowledged()
-        operation = await subscriber.subscribe(ON_MESSAGE)
+        await subscriber.subscribe(ON_MESSAGE)
         await post(address, "mutation { logOut { ok } }", token=client.account.token)
-        ended = await subscriber.next(timeout=3)
-        assert ended == {"id": operation, "type": "complete"}
+        closed, received = await subscriber.until_closed(timeout=3)
+    assert (closed.code, received) == (4403, [])
 
 
 async def _confirmable_session(provider_pk: int, client_pk: int) -> int:
@@ -204,7 +204,7 @@ async def test_session_confirmed_reaches_client_and_provider_only(api: Api, addr
             await stranger_socket.next(timeout=0.5)
 
 
-async def test_expiring_token_ends_the_subscription(api: Api, address: str) -> None:
+async def test_expiring_token_ends_the_subscription_with_its_socket(api: Api, address: str) -> None:
     from carepath.models import AuthSession
 
     client = await a_client(api)
@@ -212,9 +212,9 @@ async def test_expiring_token_ends_the_subscription(api: Api, address: str) -> N
     await AuthSession.filter(id=session.id).update(expires_at=utcnow() + timedelta(seconds=1))
     async with Subscriber.connect(address, client.account.token) as subscriber:
         assert await subscriber.acknowledged()
-        operation = await subscriber.subscribe(ON_MESSAGE)
-        ended = await subscriber.next(timeout=3)
-        assert ended == {"id": operation, "type": "complete"}
+        await subscriber.subscribe(ON_MESSAGE)
+        closed, received = await subscriber.until_closed(timeout=3)
+    assert (closed.code, received) == (4403, [])
 
 
 async def test_invalid_subscription_gets_an_error_message(api: Api, address: str) -> None:

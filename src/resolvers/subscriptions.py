@@ -1,22 +1,18 @@
 """Subscriptions over graphql-transport-ws: each event re-checked against the subscriber.
 
 The bus only says "something new": the subscriber's copy is read from the database with
-its own visibility rules. A revoked, expired or idle-timed-out token ends the stream.
+its own visibility rules. A revoked, expired or idle-timed-out session closes the socket,
+and the stream with it (schema/socket_session.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncGenerator
-from datetime import datetime, timedelta
 
 import strawberry
 
-from carepath.clock import utcnow
 from carepath.events.bus import Event
 from carepath.models import Appointment as AppointmentModel
-from carepath.models import AuthSession
 from carepath.models import Conversation as ConversationModel
 from carepath.models import Message as MessageModel
 from carepath.schema.context import Info
@@ -28,49 +24,23 @@ from carepath.schema.types.scheduling import Appointment
 from carepath.services import visibility
 from carepath.services.errors import RuleViolation
 from carepath.services.messaging import visible_conversation
-from carepath.services.sessions import session_is_live
-from carepath.settings import Settings
-
-
-def _deadline(settings: Settings, session: AuthSession) -> datetime:
-    """When the session would expire or idle out, unless it is used meanwhile."""
-    idle = session.last_seen_at + timedelta(minutes=settings.idle_timeout_minutes)
-    return min(session.expires_at, idle)
 
 
 async def _events(info: Info, kind: str) -> AsyncGenerator[Event, None]:
-    """The subscriber's events of one kind, for as long as their session stays live.
+    """The subscriber's events of one kind, each with fresh loaders and actor facts.
 
-    Revocation arrives as an event (logOut, password reset); expiry and idle timeout are
-    known locally; the database is re-read only at the local deadline and, as a fallback
-    for a lost event, every `session_recheck_seconds`.
+    The session needs no check here: the socket re-checks it before every operation and
+    closes (ending this stream) when it is revoked, expires or idles out. Without a
+    socket there is nothing to keep the session honest, so nothing streams.
     """
-    actor, settings = info.context.actor, info.context.settings
-    if actor.user is None or actor.session is None:
+    actor = info.context.actor
+    if actor.user is None or info.context.socket is None:
         raise unauthenticated()
-    session = actor.session
-    deadline = _deadline(settings, session)
-    next_check = utcnow() + timedelta(seconds=settings.session_recheck_seconds)
     async with info.context.bus.listen([f"user:{actor.user.id}"]) as queue:
         while True:
-            wait = (min(deadline, next_check) - utcnow()).total_seconds()
-            event = None
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(wait, 0.01)):  # wait_for may eat a cancel
-                    event = await queue.get()
-            if event is not None and event.get("type") == "session_revoked":
-                if event.get("session_id") in (None, session.id):
-                    return
-                continue
-            now = utcnow()
-            if now >= deadline or now >= next_check:
-                fresh = await AuthSession.get_or_none(id=session.id)
-                if fresh is None or not session_is_live(settings, fresh):
-                    return
-                deadline = _deadline(settings, fresh)
-                next_check = now + timedelta(seconds=settings.session_recheck_seconds)
-            if event is not None and event.get("type") == kind:
-                # Fresh loaders and facts: a connection outlives what it cached.
+            event = await queue.get()
+            if event.get("type") == kind:
+                # A subscription outlives what it cached: visibility is decided anew.
                 info.context.loaders = Loaders()
                 actor.forget_facts()
                 yield event

@@ -1,4 +1,8 @@
-"""The per-request context: settings, the actor, loaders, the event bus."""
+"""The per-request context: settings, the actor, loaders, the event bus.
+
+Over a WebSocket, each operation gets a context of its own (see schema/socket_handler.py);
+`socket` is the connection's session state, shared by its operations.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from carepath.events.bus import EventBus
 from carepath.schema.loaders import Loaders
+from carepath.schema.socket_session import SocketSession
 from carepath.services.actor import Actor
 from carepath.services.throttle import Throttle
 from carepath.settings import Settings
@@ -26,6 +31,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = None
+    socket: SocketSession | None = None
 
     @property
     def client_address(self) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from carepath.clock import utcnow
 from carepath.models import AuthSession
@@ -36,19 +36,36 @@ async def authenticate(settings: Settings, token: str | None) -> Actor:
     ).prefetch_related("user")
     if session is None or not session_is_live(settings, session):
         raise InvalidBearerToken()
+    await mark_seen(session)
+    return Actor(user=session.user, session=session)
+
+
+async def mark_seen(session: AuthSession) -> None:
+    """Use keeps a session from idling out; written at most once per SEEN_RESOLUTION."""
     now = utcnow()
     if now - session.last_seen_at >= SEEN_RESOLUTION:
         await AuthSession.filter(id=session.id).update(last_seen_at=now)
         session.last_seen_at = now
-    return Actor(user=session.user, session=session)
 
 
 def session_is_live(settings: Settings, session: AuthSession) -> bool:
     """Not revoked, not expired, and used within the idle timeout."""
+    return why_ended(settings, session) is None
+
+
+def why_ended(settings: Settings, session: AuthSession) -> str | None:
+    """None for a live session, else a short reason fit for a close frame or a log line."""
     now = utcnow()
-    idle_limit = timedelta(minutes=settings.idle_timeout_minutes)
-    return (
-        session.revoked_at is None
-        and session.expires_at > now
-        and now - session.last_seen_at < idle_limit
-    )
+    if session.revoked_at is not None:
+        return "Session revoked"
+    if session.expires_at <= now:
+        return "Session expired"
+    if now - session.last_seen_at >= timedelta(minutes=settings.idle_timeout_minutes):
+        return "Session idle timeout"
+    return None
+
+
+def live_until(settings: Settings, session: AuthSession) -> datetime:
+    """When the session will expire or idle out, unless it is used meanwhile."""
+    idle = session.last_seen_at + timedelta(minutes=settings.idle_timeout_minutes)
+    return min(session.expires_at, idle)

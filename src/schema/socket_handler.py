@@ -1,0 +1,103 @@
+"""strawberry's graphql-transport-ws handler, with the session kept honest per operation.
+
+strawberry runs every operation of a connection with the one context made at connect:
+the same actor, the same loaders, the session as it was at `connection_init`. Here each
+`subscribe` message (query, mutation or subscription alike) first re-checks the socket's
+session (schema/socket_session.py), then runs with a context of its own: fresh
+per-request loaders and the actor's facts loaded anew. A session that ends closes the
+socket with 4403; an account over its socket cap is closed at `connection_init` with 4429.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+
+from starlette.websockets import WebSocketDisconnect
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    CompleteMessage,
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+from strawberry.utils.aio import aclosing
+
+from carepath.schema.context import Context
+from carepath.schema.loaders import Loaders
+from carepath.schema.socket_session import SessionEnded, TooManySockets
+
+SESSION_ENDED_CODE = 4403
+TOO_MANY_SOCKETS_CODE = 4429
+TOO_MANY_SOCKETS_REASON = "Too many open sockets for this account"
+
+
+class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Checks the socket's session before each operation; one context per operation."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except TooManySockets:
+            await self.websocket.close(code=TOO_MANY_SOCKETS_CODE, reason=TOO_MANY_SOCKETS_REASON)
+            return
+        socket = self.context.socket
+        if self.connection_acknowledged and socket is not None and not socket.started:
+            await socket.start(self.end_session)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        socket = self.context.socket
+        if self.connection_acknowledged and socket is not None:
+            try:
+                await socket.check()
+            except SessionEnded as ended:
+                await self.end_session(ended.reason)
+                return
+        await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """strawberry 0.341's run_operation, with a context of the operation's own."""
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=await self.operation_context(),
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message(
+                CompleteMessage(id=operation.id, type="complete")
+            )
+        except _OperationStreamClosed:
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+
+    async def operation_context(self) -> Context:
+        """Fresh loaders and a fresh actor: a connection outlives what a request may cache."""
+        socket = self.context.socket
+        actor = await socket.actor() if socket is not None else self.context.actor
+        return dataclasses.replace(self.context, actor=actor, loaders=Loaders())
+
+    async def end_session(self, reason: str) -> None:
+        """Revoked, expired or idle: every operation stops and the socket closes 4403."""
+        for operation_id in list(self.operations):
+            await self.cleanup_operation(operation_id)
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the peer may be gone
+            await self.websocket.close(code=SESSION_ENDED_CODE, reason=reason)
+
+    async def shutdown(self) -> None:
+        try:
+            await super().shutdown()
+        finally:
+            if self.context.socket is not None:
+                await self.context.socket.stop()

@@ -41,6 +41,19 @@ def sees_unverified_credentials(facts: ActorFacts, provider: Provider) -> bool:
     return manages_provider(facts, provider) or facts.is_staff
 
 
+def can_see_user(
+    facts: ActorFacts, user_id: int, is_staff: bool, is_provider: bool, admin_of: Iterable[int]
+) -> bool:
+    """An account: itself; the owner/admins of a group to its fellow admins and the group's
+    providers; staff see practitioners' and admins' accounts, never a plain client's."""
+    if facts.user_id == user_id:
+        return True
+    groups = set(admin_of)
+    if groups & (facts.admin_group_ids | {facts.provider_group_id}):
+        return True
+    return facts.is_staff and (is_staff or is_provider or bool(groups))
+
+
 def can_see_client(
     facts: ActorFacts, client_id: int, rostered_by: Iterable[tuple[int, int | None]]
 ) -> bool:

@@ -128,24 +128,7 @@ NODE_VISIBILITY: dict[str, dict[str, bool]] = {
     # Not Node types: `node` never resolves them, even for their owner.
     "license:pia-pending": everyone_but(set()),
 }
-STAFF_SEES_CLIENT_ACCOUNTS = (
-    "node(id: <a client's User id>) by staff returns the User with email, fullName and roles "
-    "[CLIENT]: staff can enumerate every client's identity (User ids are sequential), though "
-    "staff sees appointments 'without the client' and no client data (can_see_user lets staff "
-    "see any user)"
-)
-MEMBERS_CANNOT_NODE_THEIR_ADMINS = (
-    "node(id: <the group owner's or an admin's User id>) is null for the group's own providers, "
-    "though README grants providers 'their group's' owner and admins and Group.owner/admins "
-    "shows them (can_see_user ignores provider_group_id): node and the field disagree"
-)
-NODE_BUGS: dict[tuple[str, str], str] = {
-    ("user:cleo", STAFF): STAFF_SEES_CLIENT_ACCOUNTS,
-    ("user:olga", PROVIDER): MEMBERS_CANNOT_NODE_THEIR_ADMINS,
-    ("user:olga", COLLEAGUE): MEMBERS_CANNOT_NODE_THEIR_ADMINS,
-    ("user:ada", PROVIDER): MEMBERS_CANNOT_NODE_THEIR_ADMINS,
-    ("user:ada", COLLEAGUE): MEMBERS_CANNOT_NODE_THEIR_ADMINS,
-}
+NODE_BUGS: dict[tuple[str, str], str] = {}
 NODE = "query N($id: ID!) { node(id: $id) { __typename id } }"
 
 

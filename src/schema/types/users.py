@@ -1,4 +1,4 @@
-"""User: the account, seen by itself, staff and fellow admins of its groups."""
+"""User: the account, seen as services.visibility.can_see_user decides."""
 
 from __future__ import annotations
 
@@ -93,11 +93,14 @@ class User(Node):
 
 
 async def can_see_user(info: Info, user: UserModel) -> bool:
-    """Itself, staff, and the owner/admins of a group the user also administers."""
-    viewer = await facts(info)
-    if viewer.user_id == user.id or viewer.is_staff:
-        return True
-    if not viewer.admin_group_ids:
-        return False
-    memberships = await info.context.loaders.memberships_by_user.load(user.id)
-    return any(m.group_id in viewer.admin_group_ids for m in memberships)
+    """services.visibility.can_see_user, fed by loaders."""
+    loaders = info.context.loaders
+    memberships = await loaders.memberships_by_user.load(user.id)
+    provider = await loaders.provider_by_user.load(user.id)
+    return visibility.can_see_user(
+        await facts(info),
+        user.id,
+        is_staff=user.is_staff,
+        is_provider=provider is not None,
+        admin_of=[m.group_id for m in memberships],
+    )

@@ -24,7 +24,13 @@ from carepath.services.security import (
     verify_password,
 )
 from carepath.services.throttle import Throttle
-from carepath.services.validation import check_password, clean_email, clean_text, email_key
+from carepath.services.validation import (
+    EMAIL_MAX,
+    check_password,
+    clean_email,
+    clean_text,
+    email_key,
+)
 from carepath.settings import Settings
 
 
@@ -96,7 +102,7 @@ async def log_in(
     key = email_key(email)
     if not await throttle.login_may_proceed(key, address):
         raise _rate_limited("Too many sign-in attempts. Wait a few minutes and try again.")
-    user = await User.get_or_none(email_key=key)
+    user = await _account_with(key)
     matched = await verify_password(settings, user.password_hash if user else None, password)
     if user is None or not matched:
         await throttle.login_failed(address)
@@ -106,6 +112,14 @@ async def log_in(
         issued = await _open_session(settings, user)
         await audit.record(user.id, "log_in", "User", user.id)
     return issued
+
+
+async def _account_with(key: str) -> User | None:
+    """The account of an email key as typed at log-in or reset: a key no address can have
+    (too long for one) names no account, rather than failing the lookup."""
+    if len(key) > EMAIL_MAX:
+        return None
+    return await User.get_or_none(email_key=key)
 
 
 async def log_out(actor: Actor, publish: Publish) -> None:
@@ -126,7 +140,7 @@ async def request_password_reset(
     key = email_key(email)
     if not await throttle.reset_email_may_be_sent(key, address):
         raise _rate_limited("Too many password reset requests. Try again later.")
-    user = await User.get_or_none(email_key=key)
+    user = await _account_with(key)
     if user is None:
         return
     async with in_transaction():

@@ -95,7 +95,7 @@ class MaskInternalErrors(MaskErrors):
 
 
 def mask_in_place(errors: list[GraphQLError]) -> None:
-    """Masks internal errors that MaskInternalErrors never saw.
+    """Masks internal errors that MaskInternalErrors never saw, and codes the rest.
 
     An exception raised before execution (in parsing or validation) unwinds through the
     extension's hook, so strawberry hands it to Schema.process_errors unmasked.
@@ -103,3 +103,15 @@ def mask_in_place(errors: list[GraphQLError]) -> None:
     for index, error in enumerate(errors):
         if should_mask_error(error):
             errors[index] = masked(error)
+        elif not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}
+
+
+def request_error_code(error: GraphQLError) -> str:
+    """graphql-core's own errors carry no code: name what kind of request error it is, so
+    that every error a client sees has one (Apollo's names, which clients know)."""
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"  # a variable's value does not fit its type
+    return "GRAPHQL_VALIDATION_FAILED"

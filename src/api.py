@@ -13,6 +13,7 @@ from carepath.resolvers.accounts import AccountMutations
 from carepath.resolvers.directory import PracticeQuery
 from carepath.resolvers.groups import GroupMutations
 from carepath.resolvers.messaging import MessagingMutations, MessagingQuery
+from carepath.resolvers.phi_log import PhiLogQuery
 from carepath.resolvers.providers import ProviderMutations
 from carepath.resolvers.query import CoreQuery
 from carepath.resolvers.rosters import RosterMutations
@@ -20,6 +21,7 @@ from carepath.resolvers.scheduling import SchedulingMutations
 from carepath.resolvers.subscriptions import Subscription
 from carepath.schema.document_rules import MAX_TOKENS, DocumentRules, ReportingParserCache
 from carepath.schema.errors import MaskInternalErrors, mask_in_place
+from carepath.schema.phi_logging import WritePhiAccessLog
 from carepath.schema.production import HideSchema
 from carepath.schema.types.clients import Client, ClientLocation
 from carepath.schema.types.groups import Group
@@ -27,7 +29,7 @@ from carepath.schema.types.practice import Provider, TelehealthLocation
 from carepath.schema.types.scheduling import Appointment
 from carepath.schema.types.users import User
 
-Query = merge_types("Query", (CoreQuery, PracticeQuery, MessagingQuery))
+Query = merge_types("Query", (CoreQuery, PracticeQuery, MessagingQuery, PhiLogQuery))
 Mutation = merge_types(
     "Mutation",
     (
@@ -60,6 +62,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
             lambda: ReportingParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             MaskInternalErrors,
+            WritePhiAccessLog,
             *([HideSchema] if production else []),
         ],
     )

@@ -101,14 +101,26 @@ async def wipe(settings: Settings) -> None:
     )
     tables = [r["name"] for r in rows if r["name"] != "tortoise_migrations"]
     if settings.is_sqlite:
+        # The PHI access log's append-only triggers (migration 0004) refuse DELETE: drop
+        # them for the wipe and put back the very statements SQLite stored.
+        triggers = await conn.execute_query_dict(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            " AND tbl_name = 'phi_access_events'"
+        )
         await conn.execute_script(
             "PRAGMA foreign_keys = OFF;"
+            + "".join(f'DROP TRIGGER "{t["name"]}";' for t in triggers)
             + "".join(f'DELETE FROM "{t}";' for t in tables)
+            + "".join(f"{t['sql']};" for t in triggers)
             + "PRAGMA foreign_keys = ON;"
         )
     else:
+        # The test role is a superuser: in replica mode ordinary triggers, the log's
+        # append-only one included, do not fire, for this one transaction only.
         await conn.execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            "BEGIN; SET LOCAL session_replication_role = replica; TRUNCATE "
+            + ", ".join(f'"{t}"' for t in tables)
+            + " RESTART IDENTITY CASCADE; COMMIT;"
         )
 
 

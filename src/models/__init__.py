@@ -1,6 +1,6 @@
 """Tortoise models, a module per domain; the constraints live here and in the migrations."""
 
-from carepath.models.accounts import AccountToken, AuditEvent, AuthSession, User
+from carepath.models.accounts import AccountToken, AuditEvent, AuthSession, PhiAccessEvent, User
 from carepath.models.clients import (
     Client,
     ClientLocation,
@@ -40,6 +40,7 @@ __all__ = [
     "Message",
     "OutboxEmail",
     "Payout",
+    "PhiAccessEvent",
     "Provider",
     "ProviderRemovalRequest",
     "RosterEntry",

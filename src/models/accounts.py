@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
-from carepath.models.enums import TokenPurpose
+from carepath.models.enums import PhiAccessOutcome, TokenPurpose
 
 
 class User(Model):
@@ -79,3 +79,30 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_events"
+
+
+class PhiAccessEvent(Model):
+    """A read of a client's PHI by someone else, or a refused access: never the PHI itself.
+
+    HIPAA's audit controls: who (and in which roles), what (type and id), the outcome,
+    when, in which request and operation. Append-only: database triggers refuse UPDATE,
+    DELETE and TRUNCATE (migration 0004). Ids are plain columns, not foreign keys: the log
+    outlives accounts and objects, and a cascade would be an update the triggers refuse.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    occurred_at = fields.DatetimeField(db_index=True)
+    actor_id = fields.IntField(null=True, db_index=True)
+    actor_roles = fields.CharField(
+        max_length=64, description="Comma-separated roles, or ANONYMOUS."
+    )
+    action = fields.CharField(max_length=64, description="`read`, or the refused mutation.")
+    object_type = fields.CharField(max_length=32)
+    object_id = fields.BigIntField(null=True)
+    client_id = fields.IntField(null=True, db_index=True, description="Whose PHI it is.")
+    outcome = fields.CharEnumField(PhiAccessOutcome, max_length=8)
+    request_id = fields.CharField(max_length=32, db_index=True)
+    operation_name = fields.CharField(max_length=100, null=True)
+
+    class Meta:
+        table = "phi_access_events"

@@ -19,6 +19,11 @@ class Role(StrEnum):
     STAFF = "STAFF"
 
 
+class PhiAccessOutcome(StrEnum):
+    ALLOWED = "ALLOWED"
+    DENIED = "DENIED"
+
+
 class TokenPurpose(StrEnum):
     VERIFY_EMAIL = "VERIFY_EMAIL"
     RESET_PASSWORD = "RESET_PASSWORD"

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from carepath.models import Group as GroupModel
 from carepath.models import Message as MessageModel
-from carepath.schema.access import can_see_client, facts
+from carepath.schema.access import can_see_client, facts, phi_refused
 from carepath.schema.context import Info
 from carepath.schema.ids import parse_global_id
 from carepath.schema.node import Node
@@ -26,7 +26,12 @@ async def _user(info: Info, pk: int) -> Node | None:
 
 async def _client(info: Info, pk: int) -> Node | None:
     client = await info.context.loaders.client_by_id.load(pk)
-    return Client(model=client) if client and await can_see_client(info, client) else None
+    if client is None:
+        return None
+    if not await can_see_client(info, client):
+        phi_refused(info, "Client", pk, client.id)
+        return None
+    return Client(model=client)
 
 
 async def _client_location(info: Info, pk: int) -> Node | None:
@@ -34,8 +39,10 @@ async def _client_location(info: Info, pk: int) -> Node | None:
     if location is None:
         return None
     client = await info.context.loaders.client_by_id.load(location.client_id)
-    visible = client is not None and await can_see_client(info, client)
-    return ClientLocation(model=location) if visible else None
+    if client is None or not await can_see_client(info, client):
+        phi_refused(info, "ClientLocation", pk, location.client_id)
+        return None
+    return ClientLocation(model=location)
 
 
 async def _provider(info: Info, pk: int) -> Node | None:
@@ -62,21 +69,32 @@ async def _telehealth_location(info: Info, pk: int) -> Node | None:
 
 async def _appointment(info: Info, pk: int) -> Node | None:
     appointment = await info.context.loaders.appointment_by_id.load(pk)
-    if appointment is None or not visibility.can_see_appointment(await facts(info), appointment):
+    if appointment is None:
+        return None
+    if not visibility.can_see_appointment(await facts(info), appointment):
+        phi_refused(info, "Appointment", pk, appointment.client_id)
         return None
     return Appointment(model=appointment)
 
 
 async def _conversation(info: Info, pk: int) -> Node | None:
     conversation = await info.context.loaders.conversation_by_id.load(pk)
-    if conversation is None or not visibility.can_see_conversation(await facts(info), conversation):
+    if conversation is None:
+        return None
+    if not visibility.can_see_conversation(await facts(info), conversation):
+        phi_refused(info, "Conversation", pk, conversation.client_id)
         return None
     return Conversation(model=conversation)
 
 
 async def _message(info: Info, pk: int) -> Node | None:
     message = await MessageModel.get_or_none(id=pk)
-    if message is None or await _conversation(info, message.conversation_id) is None:
+    if message is None:
+        return None
+    conversation = await info.context.loaders.conversation_by_id.load(message.conversation_id)
+    if conversation is None or not visibility.can_see_conversation(await facts(info), conversation):
+        client_id = conversation.client_id if conversation else None
+        phi_refused(info, "Message", pk, client_id)
         return None
     return Message(model=message)
 

@@ -7,7 +7,7 @@ import strawberry
 from carepath.models import Client as ClientModel
 from carepath.models import Provider as ProviderModel
 from carepath.models.enums import UsState
-from carepath.resolvers.common import attempt
+from carepath.resolvers.common import attempt, phi_named
 from carepath.schema.context import Info
 from carepath.schema.errors import UserError
 from carepath.schema.ids import pk_of
@@ -103,7 +103,7 @@ class RosterMutations:
             pk_of(input.provider_id, "Provider"),
             pk_of(input.client_id, "Client"),
         )
-        return _roster_payload(*await attempt(info, call))
+        return _roster_payload(*await attempt(info, call, phi_named(input.client_id, "Client")))
 
     @strawberry.mutation(
         description="Archives the client on one provider's roster and adds them to another's "
@@ -116,14 +116,14 @@ class RosterMutations:
             pk_of(input.from_provider_id, "Provider"),
             pk_of(input.to_provider_id, "Provider"),
         )
-        return _roster_payload(*await attempt(info, call))
+        return _roster_payload(*await attempt(info, call, phi_named(input.client_id, "Client")))
 
     @strawberry.mutation
     async def set_insurance(self, info: Info, input: SetInsuranceInput) -> ClientPayload:
         call = rosters.set_insurance(
             info.context.actor, pk_of(input.client_id, "Client"), input.payer_name, input.in_network
         )
-        client, errors = await attempt(info, call)
+        client, errors = await attempt(info, call, phi_named(input.client_id, "Client"))
         return ClientPayload(client=Client(model=client) if client else None, errors=errors)
 
     @strawberry.mutation
@@ -133,7 +133,7 @@ class RosterMutations:
         call = rosters.add_client_location(
             info.context.actor, pk_of(input.client_id, "Client"), input.state, input.label
         )
-        location, errors = await attempt(info, call)
+        location, errors = await attempt(info, call, phi_named(input.client_id, "Client"))
         return ClientLocationPayload(
             client_location=ClientLocation(model=location) if location else None, errors=errors
         )

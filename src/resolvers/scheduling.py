@@ -8,7 +8,7 @@ import strawberry
 
 from carepath.models import Appointment as AppointmentModel
 from carepath.models.enums import AppointmentKind, BillingType, Frequency, Modality
-from carepath.resolvers.common import attempt
+from carepath.resolvers.common import attempt, phi_named
 from carepath.schema.context import Info
 from carepath.schema.errors import UserError
 from carepath.schema.ids import pk_of
@@ -115,7 +115,7 @@ class SchedulingMutations:
             pk_of(input.client_id, "Client"),
             plan,
         )
-        appointments, errors = await attempt(info, call)
+        appointments, errors = await attempt(info, call, phi_named(input.client_id, "Client"))
         return AppointmentsPayload(
             appointments=[Appointment(model=a) for a in appointments or []], errors=errors
         )
@@ -131,7 +131,7 @@ class SchedulingMutations:
             input.starts_at,
             input.duration_minutes,
         )
-        return _payload(*await attempt(info, call))
+        return _payload(*await attempt(info, call, phi_named(input.appointment_id, "Appointment")))
 
     @strawberry.mutation
     async def cancel_appointment(
@@ -140,7 +140,7 @@ class SchedulingMutations:
         call = followups.cancel(
             info.context.actor, pk_of(input.appointment_id, "Appointment"), input.reason
         )
-        return _payload(*await attempt(info, call))
+        return _payload(*await attempt(info, call, phi_named(input.appointment_id, "Appointment")))
 
     @strawberry.mutation(
         description="The provider confirms a session that took place: client location for "
@@ -155,7 +155,7 @@ class SchedulingMutations:
             input.billing_type,
             input.audio_only,
         )
-        return _payload(*await attempt(info, call))
+        return _payload(*await attempt(info, call, phi_named(input.appointment_id, "Appointment")))
 
     @strawberry.mutation(
         description="Issues a new secret calendar feed URL; the old one stops working."

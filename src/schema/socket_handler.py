@@ -29,6 +29,7 @@ from strawberry.utils.aio import aclosing
 from carepath.schema.context import Context
 from carepath.schema.loaders import Loaders
 from carepath.schema.socket_session import SessionEnded, TooManySockets
+from carepath.services.phi_log import PhiLog
 
 SESSION_ENDED_CODE = 4403
 TOO_MANY_SOCKETS_CODE = 4429
@@ -83,10 +84,11 @@ class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise
 
     async def operation_context(self) -> Context:
-        """Fresh loaders and a fresh actor: a connection outlives what a request may cache."""
+        """Fresh loaders, a fresh actor and a PHI access log of the operation's own: a
+        connection outlives what a request may cache."""
         socket = self.context.socket
         actor = await socket.actor() if socket is not None else self.context.actor
-        return dataclasses.replace(self.context, actor=actor, loaders=Loaders())
+        return dataclasses.replace(self.context, actor=actor, loaders=Loaders(), phi=PhiLog())
 
     async def end_session(self, reason: str) -> None:
         """Revoked, expired or idle: every operation stops and the socket closes 4403."""

@@ -20,6 +20,7 @@ from carepath.models import (
     AuditEvent,
     AuthSession,
     OutboxEmail,
+    PhiAccessEvent,
 )
 from carepath.models import __all__ as model_names
 from tests.practice_steps import (
@@ -211,9 +212,9 @@ async def _first_platform(api: Api, provider: Person) -> str:
     return location_id
 
 
-# Sessions, one-time tokens and the audit trail change with every request or refusal;
-# the outbox's delivery columns change as the mail worker sends.
-_VOLATILE = {AuthSession, AccountToken, AuditEvent, OutboxEmail}
+# Sessions, one-time tokens, the audit trail and the PHI access log change with every
+# request or refusal; the outbox's delivery columns change as the mail worker sends.
+_VOLATILE = {AuthSession, AccountToken, AuditEvent, OutboxEmail, PhiAccessEvent}
 
 
 async def everything() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from carepath.models import Client as ClientModel
 from carepath.models import ClientLocation as ClientLocationModel
 from carepath.models.enums import ProviderStatus, RosterStatus, UsState
+from carepath.schema.access import phi_read
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.node import Node
@@ -38,11 +39,13 @@ class ClientLocation(Node):
         return to_global_id("ClientLocation", self.model.id)
 
     @strawberry.field
-    def state(self) -> UsState:
+    def state(self, info: Info) -> UsState:
+        phi_read(info, "ClientLocation", self.model.id, self.model.client_id)
         return UsState(self.model.state)
 
     @strawberry.field
-    def label(self) -> str | None:
+    def label(self, info: Info) -> str | None:
+        phi_read(info, "ClientLocation", self.model.id, self.model.client_id)
         return self.model.label
 
 
@@ -58,23 +61,28 @@ class Client(Node):
 
     @strawberry.field
     async def full_name(self, info: Info) -> str:
+        phi_read(info, "Client", self.model.id, self.model.id)
         user = await info.context.loaders.user_by_id.load(self.model.user_id)
         return user.full_name if user else ""
 
     @strawberry.field
     async def email(self, info: Info) -> str:
+        phi_read(info, "Client", self.model.id, self.model.id)
         user = await info.context.loaders.user_by_id.load(self.model.user_id)
         return user.email if user else ""
 
     @strawberry.field
     async def insurance(self, info: Info) -> Insurance | None:
+        phi_read(info, "Client", self.model.id, self.model.id)
         row = await info.context.loaders.insurance_by_client.load(self.model.id)
         if row is None:
             return None
+        phi_read(info, "Insurance", row.id, self.model.id)
         return Insurance(payer_name=row.payer_name, in_network=row.in_network)
 
     @strawberry.field(description="Virtual session locations.")
     async def locations(self, info: Info) -> list[ClientLocation]:
+        phi_read(info, "Client", self.model.id, self.model.id)
         rows = await info.context.loaders.locations_by_client.load(self.model.id)
         return [ClientLocation(model=row) for row in rows]
 
@@ -86,6 +94,7 @@ class Client(Node):
         from carepath.schema.types.practice import Provider
         from carepath.services import visibility
 
+        phi_read(info, "Client", self.model.id, self.model.id)
         entries = await info.context.loaders.roster_by_client.load(self.model.id)
         active = [e.provider_id for e in entries if e.status == RosterStatus.ACTIVE]
         providers = await info.context.loaders.provider_by_id.load_many(active)
@@ -111,10 +120,11 @@ class Client(Node):
         from carepath.schema.access import deny, facts
         from carepath.schema.types.practice import Provider
         from carepath.services import visibility
+        from carepath.services.phi_log import PhiObject
 
         viewer = await facts(info)
         if not visibility.sees_roster_invitations(viewer, self.model.id):
-            deny(info)
+            deny(info, PhiObject("Client", self.model.id, self.model.id))
         invitations = await info.context.loaders.invitations_by_client.load(self.model.id)
         providers = await info.context.loaders.provider_by_id.load_many(
             [i.provider_id for i in invitations]
@@ -139,6 +149,7 @@ class Client(Node):
     ) -> Connection[Annotated[Appointment, strawberry.lazy("carepath.schema.types.scheduling")]]:
         from carepath.schema.appointment_lists import appointment_connection
 
+        phi_read(info, "Client", self.model.id, self.model.id)
         scope = Q(client_id=self.model.id)
         return await appointment_connection(
             info, scope, from_, to, Page(first, after, last, before)

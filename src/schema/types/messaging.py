@@ -10,6 +10,7 @@ from tortoise.functions import Count
 
 from carepath.models import Conversation as ConversationModel
 from carepath.models import Message as MessageModel
+from carepath.schema.access import phi_read
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
@@ -57,17 +58,20 @@ class Conversation(Node):
     ) -> Annotated[Client, strawberry.lazy("carepath.schema.types.clients")]:
         from carepath.schema.types.clients import Client
 
+        phi_read(info, "Conversation", self.model.id, self.model.client_id)
         client = await load_existing(info.context.loaders.client_by_id, self.model.client_id)
         return Client(model=client)
 
     @strawberry.field
     async def messages(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Message]:
+        phi_read(info, "Conversation", self.model.id, self.model.client_id)
         queryset = MessageModel.filter(conversation_id=self.model.id)
         return await paginate(
             queryset, Page(first, after, last, before), Ordering("id"), lambda m: Message(model=m)
@@ -75,6 +79,7 @@ class Conversation(Node):
 
     @strawberry.field(description="Messages to the viewer not yet read.")
     async def unread_count(self, info: Info) -> int:
+        phi_read(info, "Conversation", self.model.id, self.model.client_id)
         viewer = info.context.actor.user_id
         assert viewer is not None  # only parties ever get a Conversation
         return await info.context.loaders.unread_for(viewer).load(self.model.id)
@@ -88,6 +93,12 @@ class Message(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Message", self.model.id)
 
+    async def _read(self, info: Info) -> None:
+        """Who wrote what and when, in a client's care: a PHI read (unless theirs)."""
+        loader = info.context.loaders.conversation_by_id
+        conversation = await loader.load(self.model.conversation_id)
+        phi_read(info, "Message", self.model.id, conversation.client_id if conversation else None)
+
     @strawberry.field
     async def conversation(self, info: Info) -> Conversation:
         loader = info.context.loaders.conversation_by_id
@@ -99,17 +110,21 @@ class Message(Node):
     ) -> Annotated[User, strawberry.lazy("carepath.schema.types.users")]:
         from carepath.schema.types.users import User
 
+        await self._read(info)
         user = await load_existing(info.context.loaders.user_by_id, self.model.sender_id)
         return User(model=user)
 
     @strawberry.field
-    def body(self) -> str:
+    async def body(self, info: Info) -> str:
+        await self._read(info)
         return self.model.body
 
     @strawberry.field
-    def sent_at(self) -> datetime:
+    async def sent_at(self, info: Info) -> datetime:
+        await self._read(info)
         return self.model.sent_at
 
     @strawberry.field
-    def read_at(self) -> datetime | None:
+    async def read_at(self, info: Info) -> datetime | None:
+        await self._read(info)
         return self.model.read_at

@@ -22,6 +22,7 @@ from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.services import visibility
+from carepath.services.phi_log import PhiObject
 
 if TYPE_CHECKING:
     from carepath.models import TelehealthLocation as TelehealthLocationModel
@@ -45,6 +46,14 @@ class Appointment(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Appointment", self.model.id)
 
+    @property
+    def _phi(self) -> PhiObject:
+        return PhiObject("Appointment", self.model.id, self.model.client_id)
+
+    def _read(self, info: Info) -> None:
+        """Every field but `id` and `provider` tells of the client's care: a PHI read."""
+        info.context.phi.read(self._phi)
+
     @strawberry.field
     async def provider(
         self, info: Info
@@ -60,30 +69,37 @@ class Appointment(Node):
     ) -> Annotated[Client, strawberry.lazy("carepath.schema.types.clients")]:
         from carepath.schema.types.clients import Client
 
+        self._read(info)
         return Client(model=await self._visible_client(info))
 
     @strawberry.field
-    def kind(self) -> AppointmentKind:
+    def kind(self, info: Info) -> AppointmentKind:
+        self._read(info)
         return AppointmentKind(self.model.kind)
 
     @strawberry.field
-    def modality(self) -> Modality:
+    def modality(self, info: Info) -> Modality:
+        self._read(info)
         return Modality(self.model.modality)
 
     @strawberry.field
-    def starts_at(self) -> datetime:
+    def starts_at(self, info: Info) -> datetime:
+        self._read(info)
         return self.model.starts_at
 
     @strawberry.field
-    def ends_at(self) -> datetime:
+    def ends_at(self, info: Info) -> datetime:
+        self._read(info)
         return self.model.ends_at
 
     @strawberry.field
-    def status(self) -> AppointmentStatus:
+    def status(self, info: Info) -> AppointmentStatus:
+        self._read(info)
         return AppointmentStatus(self.model.status)
 
     @strawberry.field
-    def booked_by(self) -> BookedBy:
+    def booked_by(self, info: Info) -> BookedBy:
+        self._read(info)
         return BookedBy(self.model.booked_by)
 
     async def _location(self, info: Info) -> TelehealthLocationModel | None:
@@ -91,7 +107,8 @@ class Appointment(Node):
         if self.model.modality != Modality.TELEHEALTH:
             return None
         if not visibility.is_party_to_appointment(await facts(info), self.model):
-            deny(info)
+            deny(info, self._phi)
+        self._read(info)
         locations = await info.context.loaders.telehealth_by_provider.load(self.model.provider_id)
         chosen = [loc for loc in locations if loc.id == self.model.telehealth_location_id]
         defaults = [loc for loc in locations if loc.is_default]
@@ -114,7 +131,8 @@ class Appointment(Node):
     @strawberry.field(
         description="Appointments scheduled together as a recurring series share this id."
     )
-    def series_id(self) -> strawberry.ID | None:
+    def series_id(self, info: Info) -> strawberry.ID | None:
+        self._read(info)
         series_id = self.model.series_id
         return to_global_id("AppointmentSeries", series_id) if series_id else None
 
@@ -122,7 +140,7 @@ class Appointment(Node):
         """The appointment's client, for viewers who may see them (not staff, say)."""
         client = await load_existing(info.context.loaders.client_by_id, self.model.client_id)
         if not await can_see_client(info, client):
-            deny(info)
+            deny(info, PhiObject("Client", client.id, client.id))
         return client
 
     @strawberry.field(description="Where the client was during the session, given at confirmation.")
@@ -132,21 +150,25 @@ class Appointment(Node):
         from carepath.schema.types.clients import ClientLocation
 
         await self._visible_client(info)  # the client's whereabouts are the client's PHI
+        self._read(info)
         if self.model.client_location_id is None:
             return None
         location = await info.context.loaders.location_by_id.load(self.model.client_location_id)
         return ClientLocation(model=location) if location else None
 
     @strawberry.field
-    def billing_type(self) -> BillingType | None:
+    def billing_type(self, info: Info) -> BillingType | None:
+        self._read(info)
         return BillingType(self.model.billing_type) if self.model.billing_type else None
 
     @strawberry.field
-    def confirmed_at(self) -> datetime | None:
+    def confirmed_at(self, info: Info) -> datetime | None:
+        self._read(info)
         return self.model.confirmed_at
 
     @strawberry.field
-    def cancelled_at(self) -> datetime | None:
+    def cancelled_at(self, info: Info) -> datetime | None:
+        self._read(info)
         return self.model.cancelled_at
 
     @strawberry.field
@@ -157,5 +179,6 @@ class Appointment(Node):
             visibility.is_party_to_appointment(viewer, self.model)
             or visibility.administers_group(viewer, self.model.group_id)
         ):
-            deny(info)
+            deny(info, self._phi)
+        self._read(info)
         return self.model.cancellation_reason

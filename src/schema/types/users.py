@@ -15,6 +15,7 @@ from carepath.schema.ids import to_global_id
 from carepath.schema.node import Node
 from carepath.services import visibility
 from carepath.services.actor import ActorFacts
+from carepath.services.phi_log import PhiObject
 
 if TYPE_CHECKING:
     from carepath.schema.types.clients import Client
@@ -65,7 +66,7 @@ class User(Node):
         if client is None:
             return None
         if not await can_see_client(info, client):
-            deny(info)
+            deny(info, PhiObject("Client", client.id, client.id))
         return Client(model=client)
 
     @strawberry.field

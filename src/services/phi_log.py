@@ -57,12 +57,12 @@ def is_phi_access(facts: ActorFacts, client_id: int | None, outcome: PhiAccessOu
 
 
 def actor_roles(actor: Actor, facts: ActorFacts) -> str:
-    """The roles that can matter to an access: every account is a client, so CLIENT only
-    when it is the actor's only role."""
+    """The roles that can matter to an access: most accounts are clients too, so CLIENT
+    only when it is the actor's only role ("" for an account with no role at all)."""
     if actor.is_anonymous:
         return ANONYMOUS
     roles = [role for role in facts.roles if role != Role.CLIENT] or facts.roles
-    return ",".join(roles) or Role.CLIENT
+    return ",".join(roles)
 
 
 @dataclass(frozen=True)

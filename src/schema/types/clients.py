@@ -16,6 +16,7 @@ from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Page
+from carepath.services.phi_log import PhiObject
 
 if TYPE_CHECKING:
     from carepath.schema.types.practice import Provider
@@ -120,7 +121,6 @@ class Client(Node):
         from carepath.schema.access import deny, facts
         from carepath.schema.types.practice import Provider
         from carepath.services import visibility
-        from carepath.services.phi_log import PhiObject
 
         viewer = await facts(info)
         if not visibility.sees_roster_invitations(viewer, self.model.id):

@@ -44,9 +44,11 @@ class PhiAccessEvent:
         actor_id = self.model.actor_id
         return to_global_id("User", actor_id) if actor_id is not None else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The actor's roles at the time; CLIENT only when it was their only one."
+    )
     def actor_roles(self) -> list[PhiActorRole]:
-        return [PhiActorRole(role) for role in self.model.actor_roles.split(",")]
+        return [PhiActorRole(role) for role in self.model.actor_roles.split(",") if role]
 
     @strawberry.field(description="`read`, or the name of the refused mutation.")
     def action(self) -> str:

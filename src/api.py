@@ -18,6 +18,7 @@ from carepath.resolvers.query import CoreQuery
 from carepath.resolvers.rosters import RosterMutations
 from carepath.resolvers.scheduling import SchedulingMutations
 from carepath.resolvers.subscriptions import Subscription
+from carepath.schema.document_cost import CostLimit
 from carepath.schema.document_rules import MAX_TOKENS, DocumentRules, ReportingParserCache
 from carepath.schema.errors import MaskInternalErrors, mask_in_place
 from carepath.schema.types.clients import Client, ClientLocation
@@ -54,6 +55,7 @@ def build_schema() -> strawberry.Schema:
         types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation, Appointment],
         extensions=[
             DocumentRules,
+            CostLimit,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ReportingParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

@@ -71,6 +71,9 @@ class Settings:
     embedded_smtp_port: int = 8025
     session_recheck_seconds: float = 60.0
     cors_origins: tuple[str, ...] = ()  # none given: PUBLIC_BASE_URL's origin
+    max_body_bytes: int = 1_048_576  # HTTP bodies and WebSocket messages
+    request_body_timeout_seconds: int = 10
+    request_header_timeout_seconds: int = 10
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -119,6 +122,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embedded_smtp_port=_int(env, "EMBEDDED_SMTP_PORT", 8025, minimum=1),
         session_recheck_seconds=_int(env, "SESSION_RECHECK_SECONDS", 60, minimum=1),
         cors_origins=_origins(env),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, minimum=1024),
+        request_body_timeout_seconds=_int(env, "REQUEST_BODY_TIMEOUT_SECONDS", 10, minimum=1),
+        request_header_timeout_seconds=_int(env, "REQUEST_HEADER_TIMEOUT_SECONDS", 10, minimum=1),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:

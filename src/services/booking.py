@@ -53,9 +53,18 @@ def intake_kind(provider: Provider) -> AppointmentKind:
     return AppointmentKind.SESSION
 
 
+# Every time a client gives passes through as_utc. Outside these years the arithmetic
+# done with it (a day's grid, a series of 52 months, a reminder a day ahead) would leave
+# the range datetime can hold, which was an internal error.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2999
+
+
 def as_utc(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise validation(field, "Give the time with its UTC offset, e.g. 2027-03-01T15:00:00Z.")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise validation(field, f"Give a time between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
     return value.astimezone(UTC)
 
 

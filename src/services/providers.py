@@ -64,7 +64,7 @@ def _apply(provider: Provider, profile: ProviderProfile) -> None:
             profile.display_name, "displayName", max_length=200, what="a display name"
         )
     if profile.bio is not None:
-        provider.bio = clean_optional_text(profile.bio, "bio", max_length=BIO_MAX)  # type: ignore[assignment]
+        provider.bio = clean_optional_text(profile.bio, "bio", max_length=BIO_MAX, multiline=True)  # type: ignore[assignment]
     if profile.intake_mode is not None:
         provider.intake_mode = profile.intake_mode
     if profile.offers_telehealth is not None:

@@ -20,7 +20,6 @@ from starlette.types import Message, Receive, Scope
 from carepath.settings import Settings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-JSON_MEDIA_TYPES = ("application/json", GRAPHQL_RESPONSE)
 
 
 class Refusal(Exception):
@@ -105,7 +104,7 @@ def check_graphql_request(body: bytes, content_type: str) -> dict[str, Any]:
     """The body as one GraphQL request: a JSON object with a `query` string and, if
     present, `variables` and `extensions` objects and an `operationName` string."""
     media_type = content_type.partition(";")[0].strip().lower()
-    if media_type not in JSON_MEDIA_TYPES:
+    if media_type != "application/json":
         raise Refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json.")
     try:
         request = json.loads(body)

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ValidationCache
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.tools import merge_types
 
 from carepath.resolvers.accounts import AccountMutations
@@ -19,8 +19,11 @@ from carepath.resolvers.query import CoreQuery
 from carepath.resolvers.rosters import RosterMutations
 from carepath.resolvers.scheduling import SchedulingMutations
 from carepath.resolvers.subscriptions import Subscription
-from carepath.schema.document_rules import MAX_TOKENS, DocumentRules, ReportingParserCache
+from carepath.schema.document_cache import CachedDocuments
+from carepath.schema.document_cost import CostLimit
+from carepath.schema.document_rules import MAX_TOKENS, DocumentRules
 from carepath.schema.errors import MaskInternalErrors, mask_in_place
+from carepath.schema.input_guard import RefuseNul
 from carepath.schema.phi_logging import WritePhiAccessLog
 from carepath.schema.production import HideSchema
 from carepath.schema.types.clients import Client, ClientLocation
@@ -58,9 +61,10 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation, Appointment],
         extensions=[
             DocumentRules,
+            RefuseNul,
+            CostLimit,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ReportingParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            CachedDocuments,
             MaskInternalErrors,
             WritePhiAccessLog,
             *([HideSchema] if production else []),

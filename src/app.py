@@ -25,6 +25,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from carepath.api import build_schema, schema
 from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
 from carepath.events.bus import EventBus, InMemoryBus
+from carepath.http_guards import screen_body
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
 from carepath.schema.context import Context
@@ -163,6 +164,11 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if scope["method"] == "POST":
+                receive, refusal = await screen_body(scope, receive, self.settings)
+                if refusal is not None:
+                    await refusal(scope, receive, send)
+                    return
             request = Request(scope, receive)
             response = await self._screen(request)
             if response is not None:

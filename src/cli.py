@@ -10,12 +10,14 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import uvicorn
 from tortoise.context import TortoiseContext
 
 from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
 from carepath.settings import Settings, SettingsError, load_settings
+from carepath.slow_clients import with_header_timeout
 
 T = TypeVar("T")
 log = logging.getLogger("carepath")
@@ -56,20 +58,31 @@ async def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) ->
         return await work()
 
 
-def serve(settings: Settings, _: argparse.Namespace) -> int:
-    import uvicorn
+KEEP_ALIVE_SECONDS = 5  # an idle connection between requests
 
+
+def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Config:
+    """How `carepath serve` runs uvicorn: deadlines for slow clients (headers here, the
+    body in the app), idle keep-alives closed, WebSocket messages as small as bodies."""
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "ws": "websockets-sansio",
+        "proxy_headers": False,
+        "http": with_header_timeout(settings.request_header_timeout_seconds),
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "ws_max_size": settings.max_body_bytes,
+    }
+    return uvicorn.Config(app, **(options | overrides))
+
+
+def serve(settings: Settings, _: argparse.Namespace) -> int:
     from carepath.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        ws="websockets-sansio",
-        proxy_headers=False,
-    )
-    return 0
+    server = uvicorn.Server(server_config(settings, create_app(settings)))
+    server.run()
+    return 0 if server.started else 3  # 3: uvicorn's "startup failed"
 
 
 def worker(settings: Settings, _: argparse.Namespace) -> int:

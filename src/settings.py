@@ -100,6 +100,9 @@ class Settings:
     sign_up_window_seconds: int = 60 * 60
     allow_sqlite_in_production: bool = False
     allow_embedded_mail_in_production: bool = False
+    max_body_bytes: int = 1_048_576  # HTTP bodies and WebSocket messages
+    request_body_timeout_seconds: int = 10
+    request_header_timeout_seconds: int = 10
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -177,6 +180,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sign_up_window_seconds=_int(env, "SIGN_UP_WINDOW_SECONDS", 3600, minimum=1),
         allow_sqlite_in_production=_flag(env, "ALLOW_SQLITE_IN_PRODUCTION"),
         allow_embedded_mail_in_production=_flag(env, "ALLOW_EMBEDDED_MAIL_IN_PRODUCTION"),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, minimum=1024),
+        request_body_timeout_seconds=_int(env, "REQUEST_BODY_TIMEOUT_SECONDS", 10, minimum=1),
+        request_header_timeout_seconds=_int(env, "REQUEST_HEADER_TIMEOUT_SECONDS", 10, minimum=1),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:

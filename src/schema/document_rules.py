@@ -1,13 +1,12 @@
 """What a document must be before it runs: RULES.md's limits, checked by validation rules.
 
-The rule classes are built once, so that ValidationCache (keyed on them) hits across
+The rule classes are built once, so that the validation cache (keyed on them) hits across
 requests instead of filling with one-off classes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +25,6 @@ from graphql import (
 from graphql.validation import OverlappingFieldsCanBeMergedRule
 from strawberry.extensions import (
     MaxAliasesLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -113,19 +111,3 @@ def _rules_for(
         MergeableFields if rule is OverlappingFieldsCanBeMergedRule else rule for rule in rules
     )
     return (*swapped, DepthLimit, _ALIAS_RULE)
-
-
-class ReportingParserCache(ParserCache):
-    """ParserCache that leaves a document it cannot parse to strawberry's own parse step.
-
-    That step reports syntax errors (and the token limit) as a GraphQL error, over the
-    WebSocket too; raised from this hook, they ended a subscription with no message.
-    """
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        yield

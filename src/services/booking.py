@@ -36,6 +36,7 @@ from carepath.services.appointments import (
 )
 from carepath.services.errors import ErrorCode, RuleViolation, not_found, validation
 from carepath.services.guards import require_verified
+from carepath.services.providers import with_booking_slug
 from carepath.services.rosters import activate_on_roster
 from carepath.settings import Settings
 
@@ -53,9 +54,18 @@ def intake_kind(provider: Provider) -> AppointmentKind:
     return AppointmentKind.SESSION
 
 
+# Every time a client gives passes through as_utc. Outside these years the arithmetic
+# done with it (a day's grid, a series of 52 months, a reminder a day ahead) would leave
+# the range datetime can hold, which was an internal error.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2999
+
+
 def as_utc(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise validation(field, "Give the time with its UTC offset, e.g. 2027-03-01T15:00:00Z.")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise validation(field, f"Give a time between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
     return value.astimezone(UTC)
 
 
@@ -174,7 +184,7 @@ async def book_first_appointment(
     actor: Actor, settings: Settings, slug: str, starts_at: datetime, modality: Modality
 ) -> Appointment:
     user = actor.require_user()
-    provider = await Provider.get_or_none(booking_slug=slug.strip().lower()) if slug else None
+    provider = await with_booking_slug(slug)
     if provider is None:
         raise not_found("provider", "bookingSlug")
     require_verified(user)

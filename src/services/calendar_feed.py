@@ -3,6 +3,7 @@ and the client shown by initials only."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from carepath.services.actor import Actor
 from carepath.services.guards import own_provider
 
 FEED_HISTORY = timedelta(days=90)
+SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")  # token_urlsafe's alphabet
 
 
 async def rotate(actor: Actor) -> Provider:
@@ -35,8 +37,8 @@ def initials(full_name: str) -> str:
 
 async def feed(secret: str) -> str | None:
     """The feed's text, or None for an unknown or rotated-out secret."""
-    if not secret or len(secret) > 100:
-        return None
+    if not SECRET_SHAPE.fullmatch(secret):
+        return None  # never a secret rotate() made: not worth a query
     provider = await Provider.get_or_none(calendar_secret=secret)
     if provider is None:
         return None

@@ -226,7 +226,7 @@ async def reschedule(
 
 async def cancel(actor: Actor, appointment_id: int | None, reason: str | None) -> Appointment:
     appointment, provider = await _changeable(actor, appointment_id)
-    why = clean_optional_text(reason, "reason", max_length=500)
+    why = clean_optional_text(reason, "reason", max_length=500, multiline=True)
     _require_scheduled(appointment)
     client_user = await User.get(id=(await Client.get(id=appointment.client_id)).user_id)
     async with in_transaction():

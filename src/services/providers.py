@@ -49,6 +49,9 @@ class ProviderProfile:
     office_state: UsState | None = None
 
 
+SLUG_MAX = 80  # the booking_slug column's length
+
+
 def booking_slug(display_name: str) -> str:
     """The name in lowercase ASCII plus a random suffix: readable, unique, hard to guess."""
     ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
@@ -64,7 +67,7 @@ def _apply(provider: Provider, profile: ProviderProfile) -> None:
             profile.display_name, "displayName", max_length=200, what="a display name"
         )
     if profile.bio is not None:
-        provider.bio = clean_optional_text(profile.bio, "bio", max_length=BIO_MAX)  # type: ignore[assignment]
+        provider.bio = clean_optional_text(profile.bio, "bio", max_length=BIO_MAX, multiline=True)  # type: ignore[assignment]
     if profile.intake_mode is not None:
         provider.intake_mode = profile.intake_mode
     if profile.offers_telehealth is not None:
@@ -165,10 +168,16 @@ def directory(state: UsState | None, modality: Modality | None) -> QuerySet[Prov
     return queryset
 
 
+async def with_booking_slug(slug: str) -> Provider | None:
+    """The provider a booking link names, whatever their status; a slug no provider could
+    have (empty, or longer than the column) names nobody rather than failing the lookup."""
+    key = slug.strip().lower()
+    if not key or len(key) > SLUG_MAX:
+        return None
+    return await Provider.get_or_none(booking_slug=key)
+
+
 async def by_booking_slug(slug: str) -> Provider | None:
     """The booking link's provider; archived, removal-requested and removed ones are hidden."""
-    if not slug or len(slug) > 80:
-        return None
-    return await Provider.get_or_none(
-        booking_slug=slug.strip().lower(), status=ProviderStatus.ACTIVE
-    )
+    provider = await with_booking_slug(slug)
+    return provider if provider is not None and provider.status == ProviderStatus.ACTIVE else None

@@ -68,7 +68,7 @@ def _apply(location: TelehealthLocation, platform: Platform) -> None:
         location.name = clean_text(platform.name, "name", max_length=120, what="a platform name")
     if platform.instructions is not None:
         location.instructions = clean_optional_text(  # type: ignore[assignment]
-            platform.instructions, "instructions", max_length=2000
+            platform.instructions, "instructions", max_length=2000, multiline=True
         )
     for attribute in ("hipaa_compliant", "baa_signed", "waiting_room_enabled"):
         value = getattr(platform, attribute)

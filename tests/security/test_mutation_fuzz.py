@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from carepath.api import schema as carepath_schema
 from carepath.schema.ids import to_global_id
 from carepath.settings import Settings
-from tests.conftest import _postgres_url, wipe
+from tests.conftest import wipe
 from tests.factories import PASSWORD
 from tests.practice_steps import (
     LOG_IN,
@@ -132,20 +132,7 @@ def assert_well_formed(response: httpx.Response) -> None:
             assert code is not None, error
 
 
-LONG_SLUG_LOOKUP = (
-    "a bookingSlug longer than 80 characters reaches Provider.get_or_none(booking_slug=...), "
-    "whose CharField(max_length=80) validation raises ValidationError: INTERNAL_SERVER_ERROR "
-    "instead of NOT_FOUND (services/booking.py book_first_appointment)"
-)
-DATE_OVERFLOW = (
-    "a startsAt near year 1 or 9999 overflows datetime arithmetic (OverflowError 'date value "
-    "out of range' / ValueError 'year 10000 is out of range'): INTERNAL_SERVER_ERROR instead "
-    "of a VALIDATION on startsAt (services/booking.py as_utc, book_first_appointment; "
-    "services/followups.py; services/timeslots.py _nth_date)"
-)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("bookFirstAppointment", PROVIDER): LONG_SLUG_LOOKUP,
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def cases() -> list[Any]:
@@ -390,43 +377,13 @@ PINNED: dict[str, Pinned] = {
         "cancelAppointment", PROVIDER, _fixed(appointmentId=to_global_id("Appointment", 2**31))
     ),
 }
-PINNED_BUGS: dict[str, str] = {
-    "bookFirstAppointment with a 100-character slug": LONG_SLUG_LOOKUP,
-    "scheduleAppointment at 9999-12-31 in UTC-12": DATE_OVERFLOW,
-    "scheduleAppointment ending after 9999-12-31": DATE_OVERFLOW,
-    "scheduleAppointment monthly from 9999-12": DATE_OVERFLOW,
-    "scheduleAppointment weekly from 9999-12": DATE_OVERFLOW,
-    "scheduleAppointment at 0001-01-01 in UTC+14": DATE_OVERFLOW,
-    "rescheduleAppointment to 9999-12-31 in UTC-12": DATE_OVERFLOW,
-    "rescheduleAppointment to 0001-01-01 in UTC+14": DATE_OVERFLOW,
-    "bookFirstAppointment at 9999-12-31 in UTC-12": DATE_OVERFLOW,
-    "bookFirstAppointment at 9999-12-31T23:45Z": DATE_OVERFLOW,
-}
-
-
-NUL_REACHES_POSTGRES = (
-    "a NUL byte reaches PostgreSQL, which refuses it in text (asyncpg "
-    "CharacterNotInRepertoireError 'invalid byte sequence for encoding \"UTF8\": 0x00'): "
-    "INTERNAL_SERVER_ERROR instead of VALIDATION / INVALID_CREDENTIALS / NOT_FOUND "
-    "(services/accounts.py log_in and request_password_reset filter on the email, "
-    "services/booking.py book_first_appointment on the slug, services/messaging.py "
-    "send_message stores the body; SQLite accepts the same NUL)"
-)
-PINNED_BUGS_ON_POSTGRES: dict[str, str] = {
-    "logIn with a NUL in the email": NUL_REACHES_POSTGRES,
-    "requestPasswordReset with a NUL in the email": NUL_REACHES_POSTGRES,
-    "bookFirstAppointment with a NUL in the slug": NUL_REACHES_POSTGRES,
-    "sendMessage with a NUL in the body": NUL_REACHES_POSTGRES,
-}
-ON_POSTGRES = _postgres_url() is not None
+PINNED_BUGS: dict[str, str] = {}
 
 
 def pinned_cases() -> list[Any]:
     found = []
     for name in PINNED:
         reason = PINNED_BUGS.get(name)
-        if reason is None and ON_POSTGRES:
-            reason = PINNED_BUGS_ON_POSTGRES.get(name)
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         found.append(pytest.param(name, marks=marks, id=name))
     return found

@@ -69,7 +69,9 @@ def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Con
         "port": settings.port,
         "log_level": settings.log_level.lower(),
         "ws": "websockets-sansio",
-        "proxy_headers": False,
+        # Client addresses (throttling) come from X-Forwarded-For only behind a trusted proxy.
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
         "http": with_header_timeout(settings.request_header_timeout_seconds),
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "ws_max_size": settings.max_body_bytes,

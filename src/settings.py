@@ -100,6 +100,7 @@ class Settings:
     sign_up_window_seconds: int = 60 * 60
     allow_sqlite_in_production: bool = False
     allow_embedded_mail_in_production: bool = False
+    forwarded_allow_ips: str | None = None  # proxies trusted for X-Forwarded-For
     max_body_bytes: int = 1_048_576  # HTTP bodies and WebSocket messages
     request_body_timeout_seconds: int = 10
     request_header_timeout_seconds: int = 10
@@ -180,6 +181,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sign_up_window_seconds=_int(env, "SIGN_UP_WINDOW_SECONDS", 3600, minimum=1),
         allow_sqlite_in_production=_flag(env, "ALLOW_SQLITE_IN_PRODUCTION"),
         allow_embedded_mail_in_production=_flag(env, "ALLOW_EMBEDDED_MAIL_IN_PRODUCTION"),
+        forwarded_allow_ips=_optional(env, "FORWARDED_ALLOW_IPS"),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, minimum=1024),
         request_body_timeout_seconds=_int(env, "REQUEST_BODY_TIMEOUT_SECONDS", 10, minimum=1),
         request_header_timeout_seconds=_int(env, "REQUEST_HEADER_TIMEOUT_SECONDS", 10, minimum=1),

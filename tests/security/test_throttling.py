@@ -8,8 +8,10 @@ import os
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
+from carepath.app import create_app
 from carepath.models import OutboxEmail
 from carepath.notifications.mailsink import free_port
 from carepath.settings import Settings, SettingsError, load_settings
@@ -255,3 +257,43 @@ async def test_sign_ups_are_limited_per_address(app: Any, settings: Settings) ->
     assert codes(refused) == ["RATE_LIMITED"] and refused["token"] is None
     assert not await OutboxEmail.filter(to_address="new2@example.com").exists()
     assert codes(await sign_up_from("198.51.100.9", "new2@example.com")) == []
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_behind_a_trusted_proxy_each_forwarded_address_is_throttled_apart(
+    settings: Settings, trusted: bool
+) -> None:
+    """FORWARDED_ALLOW_IPS names the proxy: its X-Forwarded-For is the client's address.
+    Without it, the header is ignored and every request counts against the proxy."""
+    import uvicorn
+
+    from carepath.cli import server_config
+
+    proxy = "127.0.0.1" if trusted else None
+    limited = settings.with_overrides(**SMALL_LIMITS, forwarded_allow_ips=proxy)
+    port = free_port()
+    config = server_config(limited, create_app(limited, run_mail_worker=False),
+                           host="127.0.0.1", port=port, lifespan="off", log_level="warning")  # fmt: skip
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+
+            async def log_in_from(address: str, email: str) -> list[str]:
+                body = {"query": LOG_IN, "variables": {"email": email, "password": WRONG}}
+                response = await http.post(
+                    "/graphql", json=body, headers={"X-Forwarded-For": address}
+                )
+                return codes(response.json()["data"]["logIn"])
+
+            for n in range(SMALL_LIMITS["login_attempts_per_address"]):
+                assert await log_in_from("203.0.113.7", f"x{n}@example.com") == [
+                    "INVALID_CREDENTIALS"
+                ]
+            other_client = await log_in_from("198.51.100.4", "y@example.com")
+    finally:
+        server.should_exit = True
+        await task
+    assert other_client == (["INVALID_CREDENTIALS"] if trusted else ["RATE_LIMITED"])

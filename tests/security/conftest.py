@@ -6,8 +6,9 @@ each test gets fresh ones, so counts never leak from one test into the next.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -15,7 +16,8 @@ from starlette.applications import Starlette
 
 from carepath.app import create_app
 from carepath.settings import Settings
-from tests.support import Api
+from tests.conftest import wipe
+from tests.support import Api, SmtpServer
 
 SMALL_LIMITS = {
     "login_attempts_per_account": 3,
@@ -25,6 +27,7 @@ SMALL_LIMITS = {
 }
 
 ClientAt = Callable[[str], AbstractAsyncContextManager[Api]]
+T = TypeVar("T")
 
 
 def app_with(settings: Settings, **overrides: object) -> Starlette:
@@ -49,3 +52,23 @@ def throttled_app(app: Starlette, settings: Settings) -> Starlette:
 def client_at(throttled_app: Starlette) -> ClientAt:
     """client_at("203.0.113.7"): a client of the throttled app from that address."""
     return lambda address: client_of(throttled_app, address)
+
+
+@pytest.fixture(scope="module")
+async def module_api(app: Starlette) -> AsyncIterator[Api]:
+    """One client for a module whose tests share one world, built once (tests that
+    replace the per-test wipe with a no-op `clean_database` and wipe when done)."""
+    async with client_of(app) as api:
+        yield api
+
+
+@asynccontextmanager
+async def shared_world(
+    build: Callable[[], Awaitable[T]], settings: Settings, smtp_server: SmtpServer
+) -> AsyncIterator[T]:
+    """A module's world: built once, wiped with its mail when the module is done."""
+    try:
+        yield await build()
+    finally:
+        await wipe(settings)
+        smtp_server.handler.messages.clear()

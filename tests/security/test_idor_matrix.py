@@ -15,14 +15,12 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from starlette.applications import Starlette
 
 from carepath.schema.ids import parse_global_id, to_global_id
 from carepath.settings import Settings
-from tests.conftest import wipe
 from tests.scheduling_steps import iso, local
+from tests.security.conftest import shared_world
 from tests.security.world import (
     ADMIN,
     ANONYMOUS,
@@ -50,21 +48,16 @@ async def clean_database() -> None:
 
 
 @pytest.fixture(scope="module")
-async def world_api(app: Starlette) -> AsyncIterator[Api]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, app.state.runtime.settings)
+def world_api(module_api: Api) -> Api:
+    return module_api
 
 
 @pytest.fixture(scope="module")
 async def world(
     world_api: Api, settings: Settings, smtp_server: SmtpServer
 ) -> AsyncIterator[World]:
-    try:
-        yield await a_world(world_api)
-    finally:
-        await wipe(settings)
-        smtp_server.handler.messages.clear()
+    async with shared_world(lambda: a_world(world_api), settings, smtp_server) as built:
+        yield built
 
 
 def xfail(reason: str) -> pytest.MarkDecorator:

@@ -18,12 +18,10 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from starlette.applications import Starlette
 
 from carepath.api import schema as carepath_schema
 from carepath.schema.ids import to_global_id
 from carepath.settings import Settings
-from tests.conftest import wipe
 from tests.factories import PASSWORD
 from tests.practice_steps import (
     LOG_IN,
@@ -33,6 +31,7 @@ from tests.practice_steps import (
     succeed,
 )
 from tests.scheduling_steps import book, local, make_bookable
+from tests.security.conftest import shared_world
 from tests.security.fuzz_inputs import arguments, document, mutation_names
 from tests.security.world import SEND_MESSAGE
 from tests.support import Api, SmtpServer
@@ -59,21 +58,16 @@ async def clean_database() -> None:
 
 
 @pytest.fixture(scope="module")
-async def fuzz_api(app: Starlette) -> AsyncIterator[Api]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Api(client, app.state.runtime.settings)
+def fuzz_api(module_api: Api) -> Api:
+    return module_api
 
 
 @pytest.fixture(scope="module")
 async def fuzz_world(
     fuzz_api: Api, settings: Settings, smtp_server: SmtpServer
 ) -> AsyncIterator[FuzzWorld]:
-    try:
-        yield await a_fuzz_world(fuzz_api)
-    finally:
-        await wipe(settings)
-        smtp_server.handler.messages.clear()
+    async with shared_world(lambda: a_fuzz_world(fuzz_api), settings, smtp_server) as built:
+        yield built
 
 
 async def a_fuzz_world(api: Api) -> FuzzWorld:

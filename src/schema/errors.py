@@ -29,6 +29,11 @@ class UserError:
         return cls(code=violation.code, message=violation.message, field=violation.field)
 
 
+# A subscription's stream ended because events may have been missed (see events/bus.py);
+# the socket sends it as that operation's `error` message.
+EVENTS_INTERRUPTED = "EVENTS_INTERRUPTED"
+
+
 class CodedError(GraphQLError):
     """A top-level error we mean to show (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT)."""
 

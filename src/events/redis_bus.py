@@ -39,7 +39,7 @@ HEALTH_CHECK_SECONDS = 5
 # One broken pooled connection costs one quick retry on a fresh one.
 PUBLISH_RETRY = Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=2)
 LISTEN_POLL_SECONDS = 1.0
-MAX_RECONNECT_DELAY = 5.0
+MAX_RECONNECT_DELAY = 2.0
 
 
 class RedisBus:
@@ -51,7 +51,8 @@ class RedisBus:
             socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
             socket_timeout=SOCKET_TIMEOUT_SECONDS,
         )
-        self._listen_client = redis.Redis.from_url(
+        # The listener's: it must see every loss. Also for publishing during an outage.
+        self._client_once = redis.Redis.from_url(
             url,
             retry=Retry(NoBackoff(), 0),
             health_check_interval=HEALTH_CHECK_SECONDS,
@@ -81,17 +82,20 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
         await self._client.aclose()
-        await self._listen_client.aclose()
+        await self._client_once.aclose()
 
     async def publish(self, channel: str, event: Event) -> None:
         """Never raises: the change behind the event has committed, and the database, not
         the bus, is the source of truth. Without Redis this process's own listeners still
         hear it, and every local listener is told that events may have been missed."""
+        # While the listener is away Redis likely is too: one try, no retries, then local.
+        client = self._client if self.listening else self._client_once
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
-                await self._client.publish(self._prefix + channel, encode(event))
+                await client.publish(self._prefix + channel, encode(event))
         except (RedisError, OSError, TimeoutError) as error:
-            log.warning(
+            log.log(
+                logging.DEBUG if self._lost else logging.WARNING,  # once per outage
                 "redis publish failed on %s (%s); delivered in this process only",
                 channel.split(":")[0],
                 type(error).__name__,
@@ -126,7 +130,7 @@ class RedisBus:
     async def _listen(self) -> None:
         delay = 0.1
         while True:
-            pubsub = self._listen_client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._client_once.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(self._prefix + "*")
                 self._connection_back()

@@ -23,11 +23,17 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 from carepath.api import build_schema, schema
-from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
+from carepath.db import (
+    apply_migrations,
+    database_unavailable,
+    ensure_sqlite_directory,
+    tortoise_config,
+)
 from carepath.events.bus import EventBus, InMemoryBus
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
 from carepath.schema.context import Context
+from carepath.schema.errors import service_unavailable
 from carepath.schema.socket_handler import SessionCheckedHandler
 from carepath.schema.socket_session import SocketRegistry
 from carepath.security_headers import SecurityHeaders
@@ -105,6 +111,7 @@ class CarepathGraphQL(GraphQL[Context, None]):
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+RETRY_AFTER = {"Retry-After": "5"}
 
 
 class GraphQLResponseSender:
@@ -193,11 +200,31 @@ class GraphQLEndpoint:
                 self.settings, token
             )
         except InvalidBearerToken:
-            if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
-                body = {"errors": INVALID_TOKEN_BODY["errors"]}
-                return JSONResponse(body, status_code=401, media_type=GRAPHQL_RESPONSE)
-            return JSONResponse(INVALID_TOKEN_BODY)
+            return _invalid_token(request)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            log.warning("database unavailable at authentication: %s", type(error).__name__)
+            return _unavailable(request)
         return None
+
+
+def _invalid_token(request: Request) -> Response:
+    if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+        body = {"errors": INVALID_TOKEN_BODY["errors"]}
+        return JSONResponse(body, status_code=401, media_type=GRAPHQL_RESPONSE)
+    return JSONResponse(INVALID_TOKEN_BODY)
+
+
+def _unavailable(request: Request) -> Response:
+    """The database cannot be reached: a GraphQL error like any other (200 for
+    application/json), and 503 where the media type gives statuses their meaning."""
+    error = service_unavailable().formatted
+    if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+        return JSONResponse(
+            {"errors": [error]}, status_code=503, media_type=GRAPHQL_RESPONSE, headers=RETRY_AFTER
+        )
+    return JSONResponse({"data": None, "errors": [error]})
 
 
 async def healthz(request: Request) -> Response:

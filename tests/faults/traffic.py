@@ -33,7 +33,8 @@ class Answer:
     """One sendMessage as its sender saw it."""
 
     recipient: int  # index of the client
-    message_id: str | None  # set when the answer says the message was sent
+    sent: bool  # the answer says the message was sent: sendMessage { errors: [] }
+    message_id: str | None  # its id, unless reading the payload back failed
     errors: list[dict[str, Any]]  # top-level errors
     status: int
     seconds: float
@@ -47,7 +48,11 @@ async def graphql(
         json={"query": query, "variables": variables},
         headers={"Authorization": f"Bearer {token}"},
     )
-    return response.status_code, response.json()
+    try:
+        result: dict[str, Any] = response.json()
+    except ValueError:  # e.g. a bare 500 page
+        result = {"errors": [{"message": response.text[:200], "extensions": {}}]}
+    return response.status_code, result
 
 
 async def send_message(
@@ -58,11 +63,14 @@ async def send_message(
         status, result = await graphql(
             http, SEND, {"c": client.global_id, "b": body}, provider.account.token
         )
+    # A payload with no errors means sent, even if a field read back after the commit
+    # failed (an error at sendMessage.message.conversation leaves `message` null).
     payload = (result.get("data") or {}).get("sendMessage") or {}
-    sent = payload.get("message") if payload.get("errors") == [] else None
+    message = payload.get("message") if payload.get("errors") == [] else None
     return Answer(
         recipient=recipient,
-        message_id=sent["id"] if sent else None,
+        sent=payload.get("errors") == [],
+        message_id=message["id"] if message else None,
         errors=result.get("errors", []),
         status=status,
         seconds=time.monotonic() - started,

@@ -268,13 +268,22 @@ class Runtime:
             self.sink = start_embedded_sink(self.settings)
             smtp_url = self.sink.url
         self.worker = mail_worker(self.settings, smtp_url)
-        self._worker_task = asyncio.create_task(self.worker.run_forever(), name="mail-worker")
+        self.start_mail_worker()
+
+    def start_mail_worker(self) -> None:
+        if self.worker is not None and self._worker_task is None:
+            self._worker_task = asyncio.create_task(self.worker.run_forever(), name="mail-worker")
+
+    async def stop_mail_worker(self) -> None:
+        """Stops after the delivery in progress, if any, is finished and recorded."""
+        task, self._worker_task = self._worker_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def stop(self) -> None:
-        if self._worker_task is not None:
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
+        await self.stop_mail_worker()
         if self.sink is not None:
             self.sink.stop()
         await self.bus.stop()

@@ -68,6 +68,9 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         ws="websockets-sansio",
         proxy_headers=False,
+        # Without it one stuck request holds the process until SIGKILL, and the mail
+        # delivery in progress with it.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
 

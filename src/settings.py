@@ -100,6 +100,10 @@ class Settings:
     sign_up_window_seconds: int = 60 * 60
     allow_sqlite_in_production: bool = False
     allow_embedded_mail_in_production: bool = False
+    # After SIGTERM, requests in flight get this long to finish before they are cancelled:
+    # with the mail delivery in progress (SMTP_TIMEOUT_SECONDS at most) and closing the
+    # database pool, under the 30 s most orchestrators wait before SIGKILL.
+    shutdown_grace_seconds: int = 10
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -177,6 +181,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sign_up_window_seconds=_int(env, "SIGN_UP_WINDOW_SECONDS", 3600, minimum=1),
         allow_sqlite_in_production=_flag(env, "ALLOW_SQLITE_IN_PRODUCTION"),
         allow_embedded_mail_in_production=_flag(env, "ALLOW_EMBEDDED_MAIL_IN_PRODUCTION"),
+        shutdown_grace_seconds=_int(env, "SHUTDOWN_GRACE_SECONDS", 10),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:

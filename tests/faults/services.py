@@ -61,6 +61,7 @@ class PostgresProxy:
         self.port = free_port()
         self._server: asyncio.Server | None = None
         self._pipes: set[_Pipe] = set()
+        self._frozen = False
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(
@@ -82,6 +83,13 @@ class PostgresProxy:
     async def resume(self) -> None:
         await self.start()
 
+    def freeze(self) -> None:
+        """The database stops answering, without closing anything (a hung server or a
+        network that drops packets): every command waits for a reply that never comes."""
+        self._frozen = True
+        for pipe in self._pipes:
+            pipe.hold_requests()
+
     async def stop(self) -> None:
         await self.cut()
 
@@ -92,6 +100,8 @@ class PostgresProxy:
             writer.close()
             return
         pipe = _Pipe(reader, writer, up_reader, up_writer)
+        if self._frozen:
+            pipe.hold_requests()
         self._pipes.add(pipe)
         try:
             await pipe.run()

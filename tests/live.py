@@ -76,6 +76,7 @@ def start_process(
         "ARGON2_TIME_COST": str(settings.argon2_time_cost),
         "ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
         "ARGON2_PARALLELISM": str(settings.argon2_parallelism),
+        "SIGN_UPS_PER_ADDRESS": str(settings.sign_ups_per_address),  # all from 127.0.0.1
     }
     if redis_url:
         env["REDIS_URL"] = redis_url

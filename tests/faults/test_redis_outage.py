@@ -100,7 +100,7 @@ async def test_redis_killed_mid_traffic_loses_no_message_and_stores_none_twice(
         f" interruptions {[len(s.interruptions) for s in streams]},"
         f" live {[len(s.live) for s in streams]}, caught up {[len(s.caught_up) for s in streams]}"
     )
-    assert len(answers) > 30, "too little traffic to mean anything"
+    assert len(answers) > 20, "too little traffic to mean anything"
     assert [a for a in answers if a.errors or a.message_id is None or a.status != 200] == []
     assert max(a.seconds for a in answers) < ANSWER_BOUND_SECONDS
     assert crossed == [True, True], "live delivery across processes did not come back"

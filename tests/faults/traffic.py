@@ -120,6 +120,7 @@ class MessageStream:
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     _cursor: str | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _later: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def seen(self) -> set[str]:
@@ -150,16 +151,24 @@ class MessageStream:
                     in_this_subscription = set()
                 else:
                     self.unexpected.append(received)
+        await asyncio.gather(*self._later)
 
     def stop(self) -> None:
         self._stop.set()
 
     async def _subscribe(self, socket: Subscriber) -> str:
-        """Subscribe first, then catch up: nothing falls between the two."""
+        """Subscribe first, then catch up: nothing falls between the two. The protocol
+        does not say when the server has started listening, so the app catches up once
+        more a moment later (on a busy machine that can take a while)."""
         operation = await socket.subscribe(ON_MESSAGE, {"c": self.conversation_id})
-        await asyncio.sleep(0.05)  # the server has started listening
+        await asyncio.sleep(0.05)
         await self.catch_up()
+        self._later.add(asyncio.create_task(self._catch_up_later()))
         return operation
+
+    async def _catch_up_later(self) -> None:
+        await asyncio.sleep(1.0)
+        await self.catch_up()
 
     async def catch_up(self) -> None:
         async with httpx.AsyncClient(

@@ -93,7 +93,7 @@ class Practice:
 def process(settings: Settings) -> Iterator[ServerProcess]:
     if os.environ.get("CAREPATH_LOAD") != "1" or settings.is_sqlite:
         pytest.skip("needs CAREPATH_LOAD=1 and DATABASE_URL on PostgreSQL")
-    server = start_process(settings, None, {"SIGN_UPS_PER_ADDRESS": "1000000"})
+    server = start_process(settings, None)
     yield server
     server.process.terminate()
     server.process.wait(20)

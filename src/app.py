@@ -23,12 +23,18 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise.contrib.starlette import RegisterTortoise
 
 from carepath.api import build_schema, schema
-from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
+from carepath.db import (
+    apply_migrations,
+    database_unavailable,
+    ensure_sqlite_directory,
+    tortoise_config,
+)
 from carepath.events.bus import EventBus, InMemoryBus
 from carepath.http_guards import screen_body
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
 from carepath.schema.context import Context
+from carepath.schema.errors import service_unavailable
 from carepath.schema.socket_handler import SessionCheckedHandler
 from carepath.schema.socket_session import SocketRegistry
 from carepath.security_headers import SecurityHeaders
@@ -106,6 +112,7 @@ class CarepathGraphQL(GraphQL[Context, None]):
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+RETRY_AFTER = {"Retry-After": "5"}
 
 
 class GraphQLResponseSender:
@@ -199,11 +206,31 @@ class GraphQLEndpoint:
                 self.settings, token
             )
         except InvalidBearerToken:
-            if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
-                body = {"errors": INVALID_TOKEN_BODY["errors"]}
-                return JSONResponse(body, status_code=401, media_type=GRAPHQL_RESPONSE)
-            return JSONResponse(INVALID_TOKEN_BODY)
+            return _invalid_token(request)
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            log.warning("database unavailable at authentication: %s", type(error).__name__)
+            return _unavailable(request)
         return None
+
+
+def _invalid_token(request: Request) -> Response:
+    if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+        body = {"errors": INVALID_TOKEN_BODY["errors"]}
+        return JSONResponse(body, status_code=401, media_type=GRAPHQL_RESPONSE)
+    return JSONResponse(INVALID_TOKEN_BODY)
+
+
+def _unavailable(request: Request) -> Response:
+    """The database cannot be reached: a GraphQL error like any other (200 for
+    application/json), and 503 where the media type gives statuses their meaning."""
+    error = service_unavailable().formatted
+    if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+        return JSONResponse(
+            {"errors": [error]}, status_code=503, media_type=GRAPHQL_RESPONSE, headers=RETRY_AFTER
+        )
+    return JSONResponse({"data": None, "errors": [error]})
 
 
 async def healthz(request: Request) -> Response:
@@ -247,13 +274,22 @@ class Runtime:
             self.sink = start_embedded_sink(self.settings)
             smtp_url = self.sink.url
         self.worker = mail_worker(self.settings, smtp_url)
-        self._worker_task = asyncio.create_task(self.worker.run_forever(), name="mail-worker")
+        self.start_mail_worker()
+
+    def start_mail_worker(self) -> None:
+        if self.worker is not None and self._worker_task is None:
+            self._worker_task = asyncio.create_task(self.worker.run_forever(), name="mail-worker")
+
+    async def stop_mail_worker(self) -> None:
+        """Stops after the delivery in progress, if any, is finished and recorded."""
+        task, self._worker_task = self._worker_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def stop(self) -> None:
-        if self._worker_task is not None:
-            self._worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker_task
+        await self.stop_mail_worker()
         if self.sink is not None:
             self.sink.stop()
         await self.bus.stop()

@@ -75,6 +75,9 @@ def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Con
         "http": with_header_timeout(settings.request_header_timeout_seconds),
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "ws_max_size": settings.max_body_bytes,
+        # Without it one stuck request holds the process until SIGKILL, and the mail
+        # delivery in progress with it.
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
     }
     return uvicorn.Config(app, **(options | overrides))
 

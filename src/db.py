@@ -6,8 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
+from tortoise.exceptions import DBConnectionError
 from tortoise.migrations.api import migrate
 
 from carepath.settings import load_settings
@@ -24,6 +26,17 @@ MODEL_MODULES = [
     "carepath.models.outbox",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The server cannot be reached or is going away: a restart, a failover, a network cut.
+UNREACHABLE = (
+    asyncpg.PostgresConnectionError,  # class 08, e.g. a connection closed mid-operation
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    DBConnectionError,
+    ConnectionError,  # refused, reset, broken pipe
+    TimeoutError,  # connecting took too long
+)
 
 
 def connection_config(database_url: str) -> dict[str, Any]:
@@ -58,6 +71,21 @@ def ensure_sqlite_directory(database_url: str) -> None:
     file_path = str(config["credentials"]["file_path"])
     if file_path != ":memory:":
         Path(file_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether the error (or what caused it) says the database could not be reached, as
+    opposed to a fault in the request or in our code: the request may be tried again."""
+    seen: BaseException | None = error
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, UNREACHABLE):
+            return True
+        if isinstance(seen, asyncpg.InterfaceError) and "closed" in str(seen):
+            return True  # "the underlying connection is closed"
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def apply_migrations(config: dict[str, Any]) -> None:

@@ -104,6 +104,10 @@ class Settings:
     max_body_bytes: int = 1_048_576  # HTTP bodies and WebSocket messages
     request_body_timeout_seconds: int = 10
     request_header_timeout_seconds: int = 10
+    # After SIGTERM, requests in flight get this long to finish before they are cancelled:
+    # with the mail delivery in progress (SMTP_TIMEOUT_SECONDS at most) and closing the
+    # database pool, under the 30 s most orchestrators wait before SIGKILL.
+    shutdown_grace_seconds: int = 10
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -185,6 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, minimum=1024),
         request_body_timeout_seconds=_int(env, "REQUEST_BODY_TIMEOUT_SECONDS", 10, minimum=1),
         request_header_timeout_seconds=_int(env, "REQUEST_HEADER_TIMEOUT_SECONDS", 10, minimum=1),
+        shutdown_grace_seconds=_int(env, "SHUTDOWN_GRACE_SECONDS", 10),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +54,16 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
 
 
-def start_process(settings: Settings, redis_url: str | None) -> ServerProcess:
-    """`carepath` in its own process, on the test database, mail server and secret."""
+def start_process(
+    settings: Settings,
+    redis_url: str | None,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    cli: bool = False,
+) -> ServerProcess:
+    """`carepath` in its own process, on the test database, mail server and secret;
+    `extra_env` overrides the environment, `cli` runs `carepath serve` (as deployed)
+    instead of uvicorn's command line."""
     port = free_port()
     env = {
         **os.environ,
@@ -68,13 +76,18 @@ def start_process(settings: Settings, redis_url: str | None) -> ServerProcess:
         "ARGON2_TIME_COST": str(settings.argon2_time_cost),
         "ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
         "ARGON2_PARALLELISM": str(settings.argon2_parallelism),
+        "SIGN_UPS_PER_ADDRESS": str(settings.sign_ups_per_address),  # all from 127.0.0.1
     }
     if redis_url:
         env["REDIS_URL"] = redis_url
+    env.update(extra_env or {})
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "carepath.app:from_environment",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
     ]  # fmt: skip
+    if cli:
+        env.update({"HOST": "127.0.0.1", "PORT": str(port)})
+        command = [sys.executable, "-m", "carepath.cli", "serve"]
     process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

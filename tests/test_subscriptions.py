@@ -11,6 +11,7 @@ import websockets
 from starlette.applications import Starlette
 
 from carepath.clock import utcnow
+from carepath.events.bus import QUEUE_LIMIT
 from carepath.models import Appointment, License, Provider
 from carepath.models.enums import (
     AppointmentKind,
@@ -248,3 +249,21 @@ async def test_unparsable_subscription_closes_with_4400_and_the_reason(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4400
     assert reason in closed.value.rcvd.reason
+
+
+async def test_a_subscriber_that_falls_behind_is_told_to_catch_up_instead_of_losing_events(
+    api: Api, address: str, app: Starlette
+) -> None:
+    client = await a_client(api)
+    async with Subscriber.connect(address, client.account.token) as subscriber:
+        assert await subscriber.acknowledged()
+        operation = await subscriber.subscribe(ON_MESSAGE)
+        await asyncio.sleep(0.1)
+        bus = app.state.runtime.bus
+        for n in range(QUEUE_LIMIT * 2):  # in-process publish never yields: the queue overflows
+            await bus.publish(f"user:{client.account.pk}", {"type": "message", "message_id": -n})
+        received = await subscriber.next(timeout=2.0)
+    assert received["id"] == operation
+    assert received["type"] == "error"
+    assert received["payload"][0]["extensions"]["code"] == "EVENTS_INTERRUPTED"
+    assert "messages(after:)" in received["payload"][0]["message"]

@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 Event = dict[str, Any]
 Publish = Callable[[str, Event], Awaitable[None]]
 QUEUE_LIMIT = 256
+# Put in every local queue when events may have been missed (the bus lost its connection,
+# or came back after losing it, or a subscriber fell behind): listeners must catch up
+# from the database, the source of truth.
+INTERRUPTED_TYPE = "interrupted"
+
+
+def interrupted(event: Event) -> bool:
+    """Whether the event is the marker that says events may have been missed."""
+    return event.get("type") == INTERRUPTED_TYPE
 
 
 class EventBus(Protocol):
@@ -48,7 +57,15 @@ class _Fanout:
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:
-                log.warning("subscriber too slow; event dropped on %s", channel.split(":")[0])
+                log.warning("subscriber too slow; interrupted on %s", channel.split(":")[0])
+                _interrupt(queue)
+
+    def interrupt(self) -> int:
+        """Tells every local listener that events may have been missed; how many were told."""
+        queues = {queue for queues in self._queues.values() for queue in queues}
+        for queue in queues:
+            _interrupt(queue)
+        return len(queues)
 
     def add(self, channels: Iterable[str], queue: asyncio.Queue[Event]) -> None:
         for channel in channels:
@@ -76,6 +93,14 @@ class _Fanout:
                 del self._queues[channel]
                 emptied.append(channel)
         return emptied
+
+
+def _interrupt(queue: asyncio.Queue[Event]) -> None:
+    """The marker, even in a full queue: what it replaces must be caught up on anyway."""
+    if queue.full():
+        while not queue.empty():
+            queue.get_nowait()
+    queue.put_nowait({"type": INTERRUPTED_TYPE})
 
 
 class InMemoryBus:

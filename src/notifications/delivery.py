@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from carepath.clock import utcnow
+from carepath.db import database_unavailable
 from carepath.models import OutboxEmail
 from carepath.models.enums import OutboxStatus
 
@@ -128,8 +129,11 @@ class MailWorker:
                 await self.deliver_due()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("mail delivery pass failed")
+            except Exception as error:
+                if not database_unavailable(error):
+                    log.exception("mail delivery pass failed")
+                else:  # a database restart: nothing to debug, the next pass retries
+                    log.warning("mail delivery pass: database unavailable")
             self._wakeup.clear()
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
             # cancellation that stops the worker (measured: `make bench` hung on exit).

@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from carepath.db import database_unavailable
 from carepath.services.errors import ErrorCode, RuleViolation
 
 log = logging.getLogger("carepath.errors")
@@ -27,6 +28,14 @@ class UserError:
     @classmethod
     def of(cls, violation: RuleViolation) -> UserError:
         return cls(code=violation.code, message=violation.message, field=violation.field)
+
+
+# A subscription's stream ended because events may have been missed (see events/bus.py);
+# the socket sends it as that operation's `error` message.
+EVENTS_INTERRUPTED = "EVENTS_INTERRUPTED"
+# The database could not be reached (a restart, a failover): nothing to fix, try again.
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "The service is briefly unavailable: try again in a few seconds."
 
 
 class CodedError(GraphQLError):
@@ -48,6 +57,10 @@ def bad_user_input(message: str) -> CodedError:
     return CodedError("BAD_USER_INPUT", message)
 
 
+def service_unavailable() -> CodedError:
+    return CodedError(SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE)
+
+
 def should_mask_error(error: GraphQLError) -> bool:
     """Keep our coded errors and GraphQL's own validation errors; mask everything else."""
     original = error.original_error
@@ -58,12 +71,11 @@ def should_mask_error(error: GraphQLError) -> bool:
     if isinstance(original, GraphQLError) and original.original_error is None:
         return False  # argument coercion and similar request errors
     request_id = uuid.uuid4().hex[:12]
-    log.error(
-        "internal error %s at %s",
-        request_id,
-        ".".join(str(p) for p in error.path or []),
-        exc_info=original,
-    )
+    where = ".".join(str(p) for p in error.path or [])
+    if database_unavailable(original):  # not a bug: one line, no stack
+        log.warning("database unavailable %s at %s: %s", request_id, where, type(original).__name__)
+    else:
+        log.error("internal error %s at %s", request_id, where, exc_info=original)
     if error.extensions is None:
         error.extensions = {}
     error.extensions["requestId"] = request_id
@@ -71,16 +83,21 @@ def should_mask_error(error: GraphQLError) -> bool:
 
 
 def masked(error: GraphQLError) -> GraphQLError:
-    """The error as clients see it: a code and the request id that finds it in the log."""
+    """The error as clients see it: a code and the request id that finds it in the log.
+    An unreachable database is SERVICE_UNAVAILABLE: the client may try again shortly."""
     request_id = (error.extensions or {}).get("requestId")
+    unavailable = error.original_error is not None and database_unavailable(error.original_error)
     return GraphQLError(
-        message="Internal error.",
+        message=UNAVAILABLE_MESSAGE if unavailable else "Internal error.",
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
         original_error=None,
-        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        extensions={
+            "code": SERVICE_UNAVAILABLE if unavailable else "INTERNAL_SERVER_ERROR",
+            "requestId": request_id,
+        },
     )
 
 

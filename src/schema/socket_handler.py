@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -24,12 +25,17 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
 from carepath.schema.context import Context
+from carepath.schema.errors import EVENTS_INTERRUPTED
 from carepath.schema.loaders import Loaders
 from carepath.schema.socket_session import SessionEnded, TooManySockets
 from carepath.services.phi_log import PhiLog
+
+if TYPE_CHECKING:
+    from strawberry.schema.schema import StreamResult
 
 SESSION_ENDED_CODE = 4403
 TOO_MANY_SOCKETS_CODE = 4429
@@ -83,6 +89,26 @@ class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.operations.pop(operation.id, None)
             raise
 
+    async def _send_result_stream(
+        self, operation: Operation[Context, None], result_source: StreamResult
+    ) -> None:
+        """strawberry's, except that a stream ended by EVENTS_INTERRUPTED ends with that
+        operation's `error` message (not `next` then `complete`): the client knows the
+        subscription is over and why, and re-subscribes."""
+        is_first_result = True
+        async for result in result_source:
+            if is_first_result and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            if _interrupted(result):
+                await operation.send_initial_errors(list(result.errors or []))
+                return
+            await operation.send_next(result)
+            is_first_result = False
+
     async def operation_context(self) -> Context:
         """Fresh loaders, a fresh actor and a PHI access log of the operation's own: a
         connection outlives what a request may cache."""
@@ -103,3 +129,9 @@ class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             if self.context.socket is not None:
                 await self.context.socket.stop()
+
+
+def _interrupted(result: ExecutionResult) -> bool:
+    return result.data is None and any(
+        (error.extensions or {}).get("code") == EVENTS_INTERRUPTED for error in result.errors or []
+    )

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from carepath.clock import utcnow
-from carepath.events.bus import Event, EventBus
+from carepath.events.bus import Event, EventBus, interrupted
 from carepath.models import AuthSession, User
 from carepath.services.actor import Actor, anonymous
 from carepath.services.sessions import live_until, mark_seen, why_ended
@@ -120,6 +120,9 @@ class SocketSession:
             self._absorb(self._queue.get_nowait())
 
     def _absorb(self, event: Event) -> None:
+        if interrupted(event):  # a revocation may have been missed: read the session now
+            self._next_read = utcnow()
+            return
         if event.get("type") != "session_revoked" or self.ended is not None:
             return
         if event.get("session_id") in (None, self.session.id):  # None: every session

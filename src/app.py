@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -30,6 +30,7 @@ from carepath.db import (
     tortoise_config,
 )
 from carepath.events.bus import EventBus, InMemoryBus
+from carepath.graphiql import STATIC_PATH, render_page, static_asset
 from carepath.http_guards import screen_body
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
@@ -79,6 +80,10 @@ class CarepathGraphQL(GraphQL[Context, None]):
         self.wake_mail = runtime.wake_mail
         self.throttle = runtime.throttle
         self.sockets = SocketRegistry(settings, runtime.bus)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our page, with assets from this server: GraphiQL works on a closed network."""
+        return render_page(request)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         state = request.scope.get("state") or {}
@@ -357,6 +362,11 @@ def create_app(
         Route("/healthz", healthz),
         Route("/calendar/{secret}.ics", calendar, methods=["GET"]),
     ]
+    if view.graphql_ide:  # not in production
+        routes += [
+            Route("/", lambda _: RedirectResponse("/graphql"), methods=["GET"]),
+            Route(STATIC_PATH + "/{name}", static_asset, methods=["GET"]),
+        ]
     cors = Middleware(
         CORSMiddleware,
         allow_origins=list(settings.browser_origins),

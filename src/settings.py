@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "carepath-dev-secret-do-not-use-in-production"
@@ -209,6 +210,26 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if settings.is_production:
         _refuse_development_services(settings)
     return settings
+
+
+class _RecordingEnvironment(dict[str, str]):
+    """An empty environment that notes every name asked of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return super().get(key, default)
+
+
+def environment_variables() -> frozenset[str]:
+    """Every variable load_settings reads, found by running it: deployment files name no
+    other (tests/test_deploy_files.py), and a new setting needs no second list."""
+    recording = _RecordingEnvironment()
+    load_settings(recording)
+    return frozenset(recording.asked)
 
 
 def _refuse_development_services(settings: Settings) -> None:

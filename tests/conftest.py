@@ -23,6 +23,16 @@ TEST_SECRET = "test-secret-key-with-at-least-32-characters"
 CHEAP_PASSWORD_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`slow` tests run in .ci/run (CAREPATH_SLOW_TESTS=1), so that `make test` stays quick."""
+    if os.environ.get("CAREPATH_SLOW_TESTS") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: runs with CAREPATH_SLOW_TESTS=1, as .ci/run sets it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def _postgres_url() -> str | None:
     url = os.environ.get("DATABASE_URL", "")
     return url if url.startswith(("postgres://", "asyncpg://", "postgresql://")) else None

@@ -1,0 +1,191 @@
+from enum import Enum
+
+
+class AppointmentKind(str, Enum):
+    PHONE_CONSULTATION = "PHONE_CONSULTATION"
+    SESSION = "SESSION"
+
+
+class AppointmentStatus(str, Enum):
+    SCHEDULED = "SCHEDULED"
+    CANCELLED = "CANCELLED"
+    CONFIRMED = "CONFIRMED"
+
+
+class BillingType(str, Enum):
+    INSURANCE = "INSURANCE"
+    PRIVATE_PAY = "PRIVATE_PAY"
+
+
+class BookedBy(str, Enum):
+    CLIENT = "CLIENT"
+    PROVIDER = "PROVIDER"
+
+
+class CareOutcome(str, Enum):
+    CONTINUE = "CONTINUE"
+    NEEDS_CREDENTIALING = "NEEDS_CREDENTIALING"
+    PRIVATE_PAY_ONLY = "PRIVATE_PAY_ONLY"
+    REFER = "REFER"
+
+
+class CredentialingStatus(str, Enum):
+    IN_PROGRESS = "IN_PROGRESS"
+    CREDENTIALED = "CREDENTIALED"
+    DENIED = "DENIED"
+
+
+class ErrorCode(str, Enum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    EMAIL_NOT_VERIFIED = "EMAIL_NOT_VERIFIED"
+    ACCOUNT_NOT_FOUND = "ACCOUNT_NOT_FOUND"
+    ACCOUNT_NOT_VERIFIED = "ACCOUNT_NOT_VERIFIED"
+    ALREADY_MEMBER = "ALREADY_MEMBER"
+    NOT_IN_GROUP = "NOT_IN_GROUP"
+    PROVIDER_ARCHIVED = "PROVIDER_ARCHIVED"
+    PENDING_PAYOUTS = "PENDING_PAYOUTS"
+    NEW_CLIENTS_ONLY = "NEW_CLIENTS_ONLY"
+    PROVIDER_ONLY = "PROVIDER_ONLY"
+    NOT_ON_ROSTER = "NOT_ON_ROSTER"
+    OUTSIDE_AVAILABILITY = "OUTSIDE_AVAILABILITY"
+    SLOT_UNAVAILABLE = "SLOT_UNAVAILABLE"
+    IN_THE_PAST = "IN_THE_PAST"
+    TOO_SOON = "TOO_SOON"
+    MODALITY_NOT_OFFERED = "MODALITY_NOT_OFFERED"
+    AUDIO_ONLY_NOT_PERMITTED = "AUDIO_ONLY_NOT_PERMITTED"
+    TELEHEALTH_NOT_CONFIGURED = "TELEHEALTH_NOT_CONFIGURED"
+    INSECURE_TELEHEALTH_LINK = "INSECURE_TELEHEALTH_LINK"
+    NON_COMPLIANT_PLATFORM = "NON_COMPLIANT_PLATFORM"
+    CLIENT_LOCATION_REQUIRED = "CLIENT_LOCATION_REQUIRED"
+    NOT_LICENSED_IN_STATE = "NOT_LICENSED_IN_STATE"
+    NOT_CREDENTIALED_IN_STATE = "NOT_CREDENTIALED_IN_STATE"
+    PRIVATE_PAY_NOT_ALLOWED = "PRIVATE_PAY_NOT_ALLOWED"
+    NO_IN_NETWORK_INSURANCE = "NO_IN_NETWORK_INSURANCE"
+    SESSION_NOT_STARTED = "SESSION_NOT_STARTED"
+    INVALID_STATUS = "INVALID_STATUS"
+    NO_CARE_RELATIONSHIP = "NO_CARE_RELATIONSHIP"
+
+
+class Frequency(str, Enum):
+    WEEKLY = "WEEKLY"
+    BIWEEKLY = "BIWEEKLY"
+    MONTHLY = "MONTHLY"
+
+
+class IntakeMode(str, Enum):
+    PHONE_CONSULTATION = "PHONE_CONSULTATION"
+    FULL_SESSION = "FULL_SESSION"
+
+
+class Modality(str, Enum):
+    TELEHEALTH = "TELEHEALTH"
+    IN_PERSON = "IN_PERSON"
+    PHONE = "PHONE"
+
+
+class PayoutStatus(str, Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+
+
+class PhiAccessOutcome(str, Enum):
+    ALLOWED = "ALLOWED"
+    DENIED = "DENIED"
+
+
+class PhiActorRole(str, Enum):
+    ANONYMOUS = "ANONYMOUS"
+    CLIENT = "CLIENT"
+    PROVIDER = "PROVIDER"
+    GROUP_ADMIN = "GROUP_ADMIN"
+    STAFF = "STAFF"
+
+
+class ProviderStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+    REMOVAL_REQUESTED = "REMOVAL_REQUESTED"
+    REMOVED = "REMOVED"
+
+
+class RemovalStatus(str, Enum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+
+
+class Role(str, Enum):
+    CLIENT = "CLIENT"
+    PROVIDER = "PROVIDER"
+    GROUP_ADMIN = "GROUP_ADMIN"
+    STAFF = "STAFF"
+
+
+class RosterStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+
+
+class UsState(str, Enum):
+    AL = "AL"
+    AK = "AK"
+    AZ = "AZ"
+    AR = "AR"
+    CA = "CA"
+    CO = "CO"
+    CT = "CT"
+    DE = "DE"
+    DC = "DC"
+    FL = "FL"
+    GA = "GA"
+    HI = "HI"
+    ID = "ID"
+    IL = "IL"
+    IN = "IN"
+    IA = "IA"
+    KS = "KS"
+    KY = "KY"
+    LA = "LA"
+    ME = "ME"
+    MD = "MD"
+    MA = "MA"
+    MI = "MI"
+    MN = "MN"
+    MS = "MS"
+    MO = "MO"
+    MT = "MT"
+    NE = "NE"
+    NV = "NV"
+    NH = "NH"
+    NJ = "NJ"
+    NM = "NM"
+    NY = "NY"
+    NC = "NC"
+    ND = "ND"
+    OH = "OH"
+    OK = "OK"
+    OR = "OR"
+    PA = "PA"
+    RI = "RI"
+    SC = "SC"
+    SD = "SD"
+    TN = "TN"
+    TX = "TX"
+    UT = "UT"
+    VT = "VT"
+    VA = "VA"
+    WA = "WA"
+    WV = "WV"
+    WI = "WI"
+    WY = "WY"
+
+
+class VerificationStatus(str, Enum):
+    PENDING = "PENDING"
+    VERIFIED = "VERIFIED"
+    REJECTED = "REJECTED"

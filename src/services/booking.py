@@ -201,17 +201,12 @@ async def book_first_appointment(
     check_modality(provider, kind, modality)
     await _check_time(provider, starts_at, ends_at, settings)
     await _require_new_client(provider, client)
-    if provider.status != ProviderStatus.ACTIVE:
-        raise RuleViolation(
-            ErrorCode.PROVIDER_ARCHIVED, "This provider takes no new clients.", "bookingSlug"
-        )
     try:
         appointment = await _write_booking(
             settings, provider, client, user, kind, modality, starts_at, ends_at
         )
     except IntegrityError as exc:  # the database's overlap guard caught a race
         raise slot_unavailable() from exc
-    await audit.record(user.id, "book_first_appointment", "Appointment", appointment.id)
     return appointment
 
 
@@ -225,10 +220,15 @@ async def _write_booking(
     starts_at: datetime,
     ends_at: datetime,
 ) -> Appointment:
-    """Inside one transaction: slot check under the provider lock, the appointment, the
-    roster entry, and the confirmation and reminder emails."""
+    """Inside one transaction: status and slot checks under the provider lock (an archive
+    or removal waits for it, or it for them), the appointment, the roster entry, and the
+    confirmation and reminder emails."""
     async with in_transaction():
         await lock_provider(provider.id)
+        if not await Provider.exists(id=provider.id, status=ProviderStatus.ACTIVE):
+            raise RuleViolation(
+                ErrorCode.PROVIDER_ARCHIVED, "This provider takes no new clients.", "bookingSlug"
+            )
         await require_free(provider.id, [(starts_at, ends_at)])
         location = await default_location(provider.id)
         require_telehealth(modality, location)
@@ -260,4 +260,5 @@ async def _write_booking(
             appointment_id=appointment.id,
         )
         await queue_reminder(settings, facts, client_user)
+        await audit.record(client_user.id, "book_first_appointment", "Appointment", appointment.id)
     return appointment

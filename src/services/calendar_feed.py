@@ -7,6 +7,8 @@ import re
 import secrets
 from datetime import timedelta
 
+from tortoise.transactions import in_transaction
+
 from carepath.clock import utcnow
 from carepath.models import Appointment, Client, Provider, TelehealthLocation, User
 from carepath.models.enums import AppointmentStatus, Modality
@@ -23,8 +25,9 @@ async def rotate(actor: Actor) -> Provider:
     """A new secret; the old URL stops working at once."""
     provider = await own_provider(actor)
     provider.calendar_secret = secrets.token_urlsafe(32)
-    await provider.save(update_fields=["calendar_secret"])
-    await audit.record(actor.user_id, "rotate_calendar_feed", "Provider", provider.id)
+    async with in_transaction():
+        await provider.save(update_fields=["calendar_secret"])
+        await audit.record(actor.user_id, "rotate_calendar_feed", "Provider", provider.id)
     return provider
 
 

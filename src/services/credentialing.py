@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise.transactions import in_transaction
+
 from carepath.clock import utcnow
 from carepath.models import Credential, License
 from carepath.models.enums import CredentialingStatus, UsState, VerificationStatus
@@ -17,21 +19,38 @@ async def add_license(actor: Actor, state: UsState, number: str) -> License:
     """A license the provider holds; PENDING until staff review it."""
     provider = await own_provider(actor)
     number = clean_text(number, "number", max_length=64, what="the license number")
-    license = await get_or_insert(License, provider_id=provider.id, state=state, number=number)
-    await audit.record(actor.user_id, "add_license", "License", license.id)
+    async with in_transaction():
+        license = await get_or_insert(License, provider_id=provider.id, state=state, number=number)
+        await audit.record(actor.user_id, "add_license", "License", license.id)
     return license
 
 
+def _already_decided(what: str) -> RuleViolation:
+    return RuleViolation(ErrorCode.INVALID_STATUS, f"This {what} was already decided otherwise.")
+
+
 async def review_license(actor: Actor, license_id: int | None, approve: bool) -> License:
+    """A PENDING license is decided once: the same decision again changes nothing, the
+    opposite one (say, from a second reviewer at the same moment) is INVALID_STATUS."""
     actor.require_user()
     require_staff(await actor.facts())
     license = await License.get_or_none(id=license_id) if license_id else None
     if license is None:
         raise not_found("license", "licenseId")
-    license.status = VerificationStatus.VERIFIED if approve else VerificationStatus.REJECTED
-    license.reviewed_at = utcnow()
-    await license.save(update_fields=["status", "reviewed_at"])
-    await audit.record(actor.user_id, "review_license", "License", license.id)
+    decision = VerificationStatus.VERIFIED if approve else VerificationStatus.REJECTED
+    async with in_transaction():
+        now = utcnow()
+        decided = await License.filter(id=license.id, status=VerificationStatus.PENDING).update(
+            status=decision, reviewed_at=now
+        )
+        if decided == 1:
+            await audit.record(actor.user_id, "review_license", "License", license.id)
+    if decided == 1:
+        license.status, license.reviewed_at = decision, now
+        return license
+    await license.refresh_from_db()
+    if license.status != decision:
+        raise _already_decided("license")
     return license
 
 
@@ -47,12 +66,13 @@ async def start_credentialing(actor: Actor, state: UsState) -> Credential:
             f"Credentialing in {state} needs a verified license there.",
             "state",
         )
-    credential = await get_or_insert(Credential, provider_id=provider.id, state=state)
-    if credential.status == CredentialingStatus.DENIED:
-        credential.status = CredentialingStatus.IN_PROGRESS
-        credential.completed_at = None
-        await credential.save(update_fields=["status", "completed_at"])
-    await audit.record(actor.user_id, "start_credentialing", "Credential", credential.id)
+    async with in_transaction():
+        credential = await get_or_insert(Credential, provider_id=provider.id, state=state)
+        await Credential.filter(id=credential.id, status=CredentialingStatus.DENIED).update(
+            status=CredentialingStatus.IN_PROGRESS, completed_at=None
+        )
+        await audit.record(actor.user_id, "start_credentialing", "Credential", credential.id)
+    await credential.refresh_from_db()
     return credential
 
 
@@ -64,8 +84,18 @@ async def complete_credentialing(
     credential = await Credential.get_or_none(id=credential_id) if credential_id else None
     if credential is None:
         raise not_found("credential", "credentialId")
-    credential.status = CredentialingStatus.CREDENTIALED if approve else CredentialingStatus.DENIED
-    credential.completed_at = utcnow()
-    await credential.save(update_fields=["status", "completed_at"])
-    await audit.record(actor.user_id, "complete_credentialing", "Credential", credential.id)
+    decision = CredentialingStatus.CREDENTIALED if approve else CredentialingStatus.DENIED
+    async with in_transaction():  # decided once, as a license review is
+        now = utcnow()
+        decided = await Credential.filter(
+            id=credential.id, status=CredentialingStatus.IN_PROGRESS
+        ).update(status=decision, completed_at=now)
+        if decided == 1:
+            await audit.record(actor.user_id, "complete_credentialing", "Credential", credential.id)
+    if decided == 1:
+        credential.status, credential.completed_at = decision, now
+        return credential
+    await credential.refresh_from_db()
+    if credential.status != decision:
+        raise _already_decided("credentialing")
     return credential

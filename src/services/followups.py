@@ -106,15 +106,15 @@ async def schedule(
         raise in_the_past()
     try:
         appointments = await _write_series(
-            settings, provider, client, plan, [(s, s + length) for s in starts]
+            actor, settings, provider, client, plan, [(s, s + length) for s in starts]
         )
     except IntegrityError as exc:
         raise slot_unavailable() from exc
-    await audit.record(actor.user_id, "schedule_appointment", "Appointment", appointments[0].id)
     return appointments
 
 
 async def _write_series(
+    actor: Actor,
     settings: Settings,
     provider: Provider,
     client: Client,
@@ -158,6 +158,7 @@ async def _write_series(
         )
         for facts in all_facts:
             await queue_reminder(settings, facts, client_user)
+        await audit.record(actor.user_id, "schedule_appointment", "Appointment", appointments[0].id)
     return appointments
 
 

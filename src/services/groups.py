@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from carepath.clock import utcnow
@@ -84,7 +85,7 @@ async def create_group(actor: Actor, name: str) -> Group:
         joined = await Provider.filter(id=provider.id, group_id=None).update(group_id=group.id)
         if joined != 1:  # joined another group meanwhile
             raise RuleViolation(ErrorCode.ALREADY_MEMBER, "You already belong to a group practice.")
-    await audit.record(user.id, "create_group", "Group", group.id)
+        await audit.record(user.id, "create_group", "Group", group.id)
     return group
 
 
@@ -102,11 +103,26 @@ async def add_provider_to_group(
     provider = await Provider.get_or_none(user_id=user.id)
     if provider is not None and provider.group_id is not None:
         raise _already_member("That provider already belongs to a group practice.")
+    async with in_transaction():
+        provider = await _join(group, user, provider, display_name, time_zone, new.intake_mode)
+        await audit.record(actor.user_id, "add_provider_to_group", "Provider", provider.id)
+    return provider
+
+
+async def _join(
+    group: Group,
+    user: User,
+    provider: Provider | None,
+    display_name: str,
+    time_zone: str,
+    intake_mode: IntakeMode,
+) -> Provider:
+    """A new provider profile in the group, or the solo one joining it."""
     if provider is None:
         provider = Provider(
             user_id=user.id,
             display_name=display_name,
-            intake_mode=new.intake_mode,
+            intake_mode=intake_mode,
             time_zone=time_zone,
             offers_telehealth=True,
             offers_in_person=False,
@@ -122,7 +138,6 @@ async def add_provider_to_group(
         if joined != 1:
             raise _already_member("That provider already belongs to a group practice.")
         await provider.refresh_from_db()
-    await audit.record(actor.user_id, "add_provider_to_group", "Provider", provider.id)
     return provider
 
 
@@ -133,8 +148,12 @@ async def add_group_admin(actor: Actor, group_id: int | None, email: str) -> Gro
     user = await _verified_account(email)
     if await GroupMembership.filter(group_id=group.id, user_id=user.id).exists():
         raise _already_member("That account already administers this group.")
-    await GroupMembership.create(group_id=group.id, user_id=user.id, role=GroupRole.ADMIN)
-    await audit.record(actor.user_id, "add_group_admin", "Group", group.id)
+    try:
+        async with in_transaction():
+            await GroupMembership.create(group_id=group.id, user_id=user.id, role=GroupRole.ADMIN)
+            await audit.record(actor.user_id, "add_group_admin", "Group", group.id)
+    except IntegrityError as exc:  # a concurrent addGroupAdmin added them first
+        raise _already_member("That account already administers this group.") from exc
     return group
 
 
@@ -148,29 +167,34 @@ async def _administered_provider(actor: Actor, provider_id: int | None) -> Provi
 async def _set_status(
     provider: Provider, allowed: tuple[ProviderStatus, ...], to: ProviderStatus
 ) -> None:
-    if provider.status not in allowed:
+    """The check and the write in one statement, so that a concurrent change of status
+    (a removal requested or completed meanwhile) is never overwritten."""
+    changed = await Provider.filter(id=provider.id, status__in=allowed).update(status=to)
+    if changed != 1:
+        await provider.refresh_from_db(fields=["status"])
         raise RuleViolation(
             ErrorCode.INVALID_STATUS, f"A provider who is {provider.status} cannot become {to}."
         )
     provider.status = to
-    await provider.save(update_fields=["status"])
 
 
 async def archive_provider(actor: Actor, provider_id: int | None) -> Provider:
     provider = await _administered_provider(actor, provider_id)
-    await _set_status(
-        provider, (ProviderStatus.ACTIVE, ProviderStatus.ARCHIVED), ProviderStatus.ARCHIVED
-    )
-    await audit.record(actor.user_id, "archive_provider", "Provider", provider.id)
+    async with in_transaction():
+        await _set_status(
+            provider, (ProviderStatus.ACTIVE, ProviderStatus.ARCHIVED), ProviderStatus.ARCHIVED
+        )
+        await audit.record(actor.user_id, "archive_provider", "Provider", provider.id)
     return provider
 
 
 async def unarchive_provider(actor: Actor, provider_id: int | None) -> Provider:
     provider = await _administered_provider(actor, provider_id)
-    await _set_status(
-        provider, (ProviderStatus.ACTIVE, ProviderStatus.ARCHIVED), ProviderStatus.ACTIVE
-    )
-    await audit.record(actor.user_id, "unarchive_provider", "Provider", provider.id)
+    async with in_transaction():
+        await _set_status(
+            provider, (ProviderStatus.ACTIVE, ProviderStatus.ARCHIVED), ProviderStatus.ACTIVE
+        )
+        await audit.record(actor.user_id, "unarchive_provider", "Provider", provider.id)
     return provider
 
 
@@ -202,7 +226,7 @@ async def request_removal(actor: Actor, provider_id: int | None) -> ProviderRemo
         request = await ProviderRemovalRequest.create(
             provider_id=provider.id, group_id=provider.group_id, requested_by_id=actor.user_id
         )
-    await audit.record(actor.user_id, "request_provider_removal", "Provider", provider.id)
+        await audit.record(actor.user_id, "request_provider_removal", "Provider", provider.id)
     return request
 
 
@@ -213,18 +237,23 @@ async def complete_removal(actor: Actor, request_id: int | None) -> ProviderRemo
     request = await ProviderRemovalRequest.get_or_none(id=request_id) if request_id else None
     if request is None:
         raise not_found("removal request", "removalRequestId")
-    provider = await Provider.get(id=request.provider_id)
-    if (
-        request.status != RemovalStatus.PENDING
-        or provider.status != ProviderStatus.REMOVAL_REQUESTED
-    ):
-        raise RuleViolation(ErrorCode.INVALID_STATUS, "This removal is not awaiting completion.")
-    async with in_transaction():
-        await Provider.filter(id=provider.id).update(status=ProviderStatus.REMOVED, group_id=None)
-        request.status = RemovalStatus.COMPLETED
-        request.completed_at = utcnow()
-        await request.save(update_fields=["status", "completed_at"])
-    await audit.record(actor.user_id, "complete_provider_removal", "Provider", provider.id)
+    not_awaiting = RuleViolation(
+        ErrorCode.INVALID_STATUS, "This removal is not awaiting completion."
+    )
+    async with in_transaction():  # each status as expected when written, or nothing
+        now = utcnow()
+        completed = await ProviderRemovalRequest.filter(
+            id=request.id, status=RemovalStatus.PENDING
+        ).update(status=RemovalStatus.COMPLETED, completed_at=now)
+        removed = await Provider.filter(
+            id=request.provider_id, status=ProviderStatus.REMOVAL_REQUESTED
+        ).update(status=ProviderStatus.REMOVED, group_id=None)
+        if completed != 1 or removed != 1:
+            raise not_awaiting
+        request.status, request.completed_at = RemovalStatus.COMPLETED, now
+        await audit.record(
+            actor.user_id, "complete_provider_removal", "Provider", request.provider_id
+        )
     return request
 
 
@@ -237,6 +266,8 @@ async def mark_payouts_paid(actor: Actor, provider_id: int | None) -> list[Payou
     async with in_transaction():
         pending = await Payout.filter(provider_id=provider.id, status=PayoutStatus.PENDING)
         ids = [p.id for p in pending]
-        await Payout.filter(id__in=ids).update(status=PayoutStatus.PAID, paid_at=utcnow())
-    await audit.record(actor.user_id, "mark_payouts_paid", "Provider", provider.id)
+        await Payout.filter(id__in=ids, status=PayoutStatus.PENDING).update(  # paid once
+            status=PayoutStatus.PAID, paid_at=utcnow()
+        )
+        await audit.record(actor.user_id, "mark_payouts_paid", "Provider", provider.id)
     return list(await Payout.filter(id__in=ids).order_by("id"))

@@ -136,15 +136,18 @@ async def mark_read(actor: Actor, conversation_id: int | None) -> Conversation:
     facts = await actor.facts()
     conversation = await visible_conversation(facts, conversation_id)
     async with in_transaction():
+        flag = (
+            "client_notified" if conversation.client_id == facts.client_id else "provider_notified"
+        )
+        # The flag first: its row lock orders this with a concurrent send (which updates
+        # the same row), so a message sent meanwhile is either marked read here or mails
+        # the reader again, never left unread with the flag cleared.
+        await Conversation.filter(id=conversation.id).update(**{flag: False})
         await (
             Message.filter(conversation_id=conversation.id, read_at=None)
             .exclude(sender_id=user.id)
             .update(read_at=utcnow())
         )
-        flag = (
-            "client_notified" if conversation.client_id == facts.client_id else "provider_notified"
-        )
-        await Conversation.filter(id=conversation.id).update(**{flag: False})
     return conversation
 
 

@@ -33,6 +33,16 @@ from carepath.services.guards import (
 from carepath.services.validation import clean_optional_text, clean_text
 
 SLUG_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+# What a profile update writes: never status or group, which their own services change.
+PROFILE_FIELDS = (
+    "display_name",
+    "bio",
+    "intake_mode",
+    "offers_telehealth",
+    "offers_in_person",
+    "time_zone",
+    "office_state",
+)
 BIO_MAX = 2000
 
 
@@ -109,10 +119,11 @@ async def become_provider(actor: Actor, profile: ProviderProfile) -> Provider:
     )
     _apply(provider, profile)
     try:
-        await save_new_provider(provider)
+        async with in_transaction():
+            await save_new_provider(provider)
+            await audit.record(user.id, "become_provider", "Provider", provider.id)
     except IntegrityError as exc:  # a concurrent becomeProvider won
         raise RuleViolation(ErrorCode.FORBIDDEN, "You already have a provider profile.") from exc
-    await audit.record(user.id, "become_provider", "Provider", provider.id)
     return provider
 
 
@@ -123,8 +134,11 @@ async def update_provider(
     provider = await visible_provider(actor, provider_id, "providerId")
     require_manager(await actor.facts(), provider)
     _apply(provider, profile)
-    await provider.save()
-    await audit.record(actor.user_id, "update_provider", "Provider", provider.id)
+    async with in_transaction():
+        # Only the profile: a stale copy must not undo an archive or removal meanwhile.
+        await provider.save(update_fields=list(PROFILE_FIELDS))
+        await audit.record(actor.user_id, "update_provider", "Provider", provider.id)
+    await provider.refresh_from_db(fields=["status", "group_id"])
     return provider
 
 
@@ -149,7 +163,7 @@ async def set_availability(
                 for w in parsed
             ]
         )
-    await audit.record(actor.user_id, "set_availability", "Provider", provider.id)
+        await audit.record(actor.user_id, "set_availability", "Provider", provider.id)
     return provider
 
 

@@ -20,6 +20,7 @@ from carepath.models.enums import ProviderStatus, RosterStatus, UsState
 from carepath.notifications import emails, outbox
 from carepath.services import audit, visibility
 from carepath.services.actor import Actor
+from carepath.services.appointments import lock_provider
 from carepath.services.errors import ErrorCode, RuleViolation, validation
 from carepath.services.guards import (
     require_care_team,
@@ -145,8 +146,9 @@ async def archive_client(
     provider = await visible_provider(actor, provider_id, "providerId")
     client = await visible_client(actor, client_id, "clientId")
     require_manager(await actor.facts(), provider)
-    await _archive(provider.id, client.id)
-    await audit.record(actor.user_id, "archive_client", "Client", client.id)
+    async with in_transaction():
+        await _archive(provider.id, client.id)
+        await audit.record(actor.user_id, "archive_client", "Client", client.id)
     return provider, client
 
 
@@ -165,16 +167,18 @@ async def transfer_client(
         raise RuleViolation(ErrorCode.NOT_IN_GROUP, "Both providers must be in the same group.")
     if source.id == target.id:
         raise validation("toProviderId", "Transfer the client to another provider.")
-    if target.status != ProviderStatus.ACTIVE:
-        raise RuleViolation(
-            ErrorCode.PROVIDER_ARCHIVED,
-            "The receiving provider takes no new clients.",
-            "toProviderId",
-        )
     async with in_transaction():
+        # Under the receiving provider's lock: not archived or removed meanwhile.
+        await lock_provider(target.id)
+        if not await Provider.exists(id=target.id, status=ProviderStatus.ACTIVE):
+            raise RuleViolation(
+                ErrorCode.PROVIDER_ARCHIVED,
+                "The receiving provider takes no new clients.",
+                "toProviderId",
+            )
         await _archive(source.id, client.id)
         await activate_on_roster(target.id, client.id)
-    await audit.record(actor.user_id, "transfer_client", "Client", client.id)
+        await audit.record(actor.user_id, "transfer_client", "Client", client.id)
     return target, client
 
 
@@ -191,7 +195,7 @@ async def set_insurance(
         )
         if not updated:
             await Insurance.create(client_id=client.id, payer_name=payer, in_network=in_network)
-    await audit.record(actor.user_id, "set_insurance", "Client", client.id)
+        await audit.record(actor.user_id, "set_insurance", "Client", client.id)
     return client
 
 
@@ -202,6 +206,7 @@ async def add_client_location(
     client = await visible_client(actor, client_id, "clientId")
     await require_care_team(actor, client)
     clean_label = clean_optional_text(label, "label", max_length=120)
-    location = await ClientLocation.create(client_id=client.id, state=state, label=clean_label)
-    await audit.record(actor.user_id, "add_client_location", "ClientLocation", location.id)
+    async with in_transaction():
+        location = await ClientLocation.create(client_id=client.id, state=state, label=clean_label)
+        await audit.record(actor.user_id, "add_client_location", "ClientLocation", location.id)
     return location

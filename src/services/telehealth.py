@@ -10,12 +10,22 @@ from tortoise.transactions import in_transaction
 from carepath.models import Provider, TelehealthLocation
 from carepath.services import audit, visibility
 from carepath.services.actor import Actor
-from carepath.services.appointments import refresh_reminders
+from carepath.services.appointments import lock_provider, refresh_reminders
 from carepath.services.errors import ErrorCode, RuleViolation, not_found
 from carepath.services.guards import own_provider
 from carepath.services.validation import clean_optional_text, clean_text
 
 URL_MAX = 2048
+# What an update writes: never is_default, which only _make_default changes (under the
+# provider's lock), so that a stale copy cannot bring back a second default.
+SETTINGS_FIELDS = (
+    "name",
+    "url",
+    "instructions",
+    "hipaa_compliant",
+    "baa_signed",
+    "waiting_room_enabled",
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,7 @@ async def add_location(actor: Actor, platform: Platform, make_default: bool) -> 
             raise RuleViolation(ErrorCode.VALIDATION, "This field is required.", required)
     _apply(location, platform)
     async with in_transaction():
+        await lock_provider(provider.id)  # one default at a time, as bookings read it
         has_default = await TelehealthLocation.filter(
             provider_id=provider.id, is_default=True
         ).exists()
@@ -104,7 +115,9 @@ async def add_location(actor: Actor, platform: Platform, make_default: bool) -> 
         if make_default or not has_default:
             await _make_default(location)
         await refresh_reminders(provider.id)
-    await audit.record(actor.user_id, "add_telehealth_location", "TelehealthLocation", location.id)
+        await audit.record(
+            actor.user_id, "add_telehealth_location", "TelehealthLocation", location.id
+        )
     return location
 
 
@@ -132,13 +145,18 @@ async def update_location(
     location = await _managed_location(actor, location_id)
     _apply(location, platform)
     async with in_transaction():
-        await location.save()
+        await lock_provider(location.provider_id)
+        current = await TelehealthLocation.get_or_none(id=location.id)  # as it is now
+        if current is None:  # removed meanwhile
+            raise not_found("telehealth location", "telehealthLocationId")
+        location.is_default = current.is_default
+        await location.save(update_fields=list(SETTINGS_FIELDS))
         if make_default:
             await _make_default(location)
         await refresh_reminders(location.provider_id)
-    await audit.record(
-        actor.user_id, "update_telehealth_location", "TelehealthLocation", location.id
-    )
+        await audit.record(
+            actor.user_id, "update_telehealth_location", "TelehealthLocation", location.id
+        )
     return location
 
 
@@ -146,8 +164,12 @@ async def remove_location(actor: Actor, location_id: int | None) -> None:
     """Removing the default promotes the oldest remaining location, if any."""
     location = await _managed_location(actor, location_id)
     async with in_transaction():
-        await location.delete()
-        if location.is_default:
+        await lock_provider(location.provider_id)
+        current = await TelehealthLocation.get_or_none(id=location.id)  # as it is now
+        if current is None:  # removed meanwhile
+            raise not_found("telehealth location", "telehealthLocationId")
+        await current.delete()
+        if current.is_default:
             successor = (
                 await TelehealthLocation.filter(provider_id=location.provider_id)
                 .order_by("id")
@@ -156,6 +178,6 @@ async def remove_location(actor: Actor, location_id: int | None) -> None:
             if successor is not None:
                 await _make_default(successor)
         await refresh_reminders(location.provider_id)
-    await audit.record(
-        actor.user_id, "remove_telehealth_location", "TelehealthLocation", location.id
-    )
+        await audit.record(
+            actor.user_id, "remove_telehealth_location", "TelehealthLocation", location.id
+        )

@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from carepath.request_context import current_request_id
 from carepath.services.errors import ErrorCode, RuleViolation
 
 log = logging.getLogger("carepath.errors")
@@ -57,7 +58,7 @@ def should_mask_error(error: GraphQLError) -> bool:
         return False
     if isinstance(original, GraphQLError) and original.original_error is None:
         return False  # argument coercion and similar request errors
-    request_id = uuid.uuid4().hex[:12]
+    request_id = current_request_id() or uuid.uuid4().hex[:12]  # WebSocket: per error
     log.error(
         "internal error %s at %s",
         request_id,

@@ -9,10 +9,12 @@ Apollo Server's, which clients know.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
+from typing import Any
 
 from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import PreExecutionError
 
 from carepath.schema.errors import CodedError
 
@@ -40,3 +42,15 @@ class ChooseOperation(SchemaExtension):
             )
         if wanted is not None and wanted not in names:
             raise CodedError(CODE, f"The document has no operation named {wanted!r}.")
+
+
+async def request_errors_as_results(source: Any) -> AsyncGenerator[Any, None]:
+    """A stream whose request error (raised by ChooseOperation) is its one result, an
+    error message on the WebSocket: strawberry's `execute` does so, its `stream` does not."""
+    try:
+        async for result in source:
+            yield result
+    except CodedError as error:
+        yield PreExecutionError(data=None, errors=[error])
+    finally:
+        await source.aclose()

@@ -194,13 +194,10 @@ async def scrape(api: Api) -> str:
     return response.text
 
 
-async def test_metrics_are_off_unless_enabled(http: httpx.AsyncClient) -> None:
-    assert (await http.get("/metrics")).status_code == 404
-
-
 async def test_operations_are_counted_and_timed_by_name_and_errors_by_code(
-    scraped: Api,
+    scraped: Api, http: httpx.AsyncClient
 ) -> None:
+    assert (await http.get("/metrics")).status_code == 404  # off unless METRICS_ENABLED
     before = await scrape(scraped)
     count = "carepath_graphql_operation_duration_seconds_count"
     await scraped.http.post("/graphql", json={"query": ME})

@@ -114,7 +114,9 @@ async def test_a_malformed_persisted_query_is_a_400_in_graphql_json(
     http: httpx.AsyncClient, extension: dict[str, Any]
 ) -> None:
     response = await http.post(
-        "/graphql", json={"extensions": extension}, headers={"Accept": GRAPHQL_RESPONSE}
+        "/graphql",
+        json={"query": UNKNOWN, "extensions": extension},
+        headers={"Accept": GRAPHQL_RESPONSE},
     )
     assert response.status_code == 400
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)

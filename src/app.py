@@ -17,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -29,6 +29,7 @@ from carepath import metrics
 from carepath.api import build_schema, schema
 from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
 from carepath.events.bus import EventBus, InMemoryBus
+from carepath.graphql_response import GRAPHQL_RESPONSE, GraphQLResponseSender
 from carepath.health import readyz
 from carepath.http_guards import Refusal, graphql_error_response, replay, screen_body
 from carepath.logs import route_structlog_to_stdlib
@@ -171,56 +172,6 @@ class CarepathGraphQL(GraphQL[Context, None]):
         except InvalidBearerToken as exc:
             raise ConnectionRefused(INVALID_TOKEN) from exc
         context.socket = self.sockets.open(context.actor)
-
-
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-
-class GraphQLResponseSender:
-    """GraphQL-over-HTTP for `application/graphql-response+json`: that media type, and a
-    request error (a document that does not parse or validate, so nothing ran) is a 400
-    without `data`."""
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.start: Message | None = None
-        self.body = b""
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.start = message
-            return
-        if message["type"] != "http.response.body" or self.start is None:
-            await self.send(message)
-            return
-        self.body += message.get("body", b"")
-        if message.get("more_body"):
-            return
-        await self._flush()
-
-    async def _flush(self) -> None:
-        assert self.start is not None
-        status, body = self.start["status"], self.body
-        headers = [(k, v) for k, v in self.start["headers"] if k.lower() != b"content-length"]
-        if status == 200:
-            status, body = _as_graphql_response(body)
-            headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
-            headers.append((b"content-type", GRAPHQL_RESPONSE.encode()))
-        headers.append((b"content-length", str(len(body)).encode()))
-        await self.send({"type": "http.response.start", "status": status, "headers": headers})
-        await self.send({"type": "http.response.body", "body": body})
-
-
-def _as_graphql_response(body: bytes) -> tuple[int, bytes]:
-    try:
-        result = json.loads(body)
-    except ValueError:
-        return 200, body
-    errors = result.get("errors") or []
-    if result.get("data") is None and errors and all("path" not in e for e in errors):
-        result.pop("data", None)
-        return 400, json.dumps(result).encode()
-    return 200, body
 
 
 class GraphQLEndpoint:

@@ -24,6 +24,8 @@ from carepath.schema.document_cost import CostLimit
 from carepath.schema.document_rules import MAX_TOKENS, DocumentRules
 from carepath.schema.errors import MaskInternalErrors, mask_in_place
 from carepath.schema.input_guard import RefuseNul
+from carepath.schema.observe import ObserveOperations
+from carepath.schema.operation_choice import ChooseOperation, request_errors_as_results
 from carepath.schema.phi_logging import WritePhiAccessLog
 from carepath.schema.production import HideSchema
 from carepath.schema.types.clients import Client, ClientLocation
@@ -47,19 +49,27 @@ Mutation = merge_types(
 
 
 class CarepathSchema(strawberry.Schema):
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """strawberry's, with a request error raised before execution sent as a result."""
+        return request_errors_as_results(await super().stream(*args, **kwargs))
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Internal errors are logged (without PHI) and masked; nothing else is logged."""
         mask_in_place(errors)
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
-    """The schema; in production also without introspection and "Did you mean" hints."""
+def build_schema(*, production: bool = False, tracing: Any = None) -> strawberry.Schema:
+    """The schema; in production also without introspection and "Did you mean" hints;
+    `tracing`: an OpenTelemetry extension (tracing.py) or None."""
     return CarepathSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation, Appointment],
         extensions=[
+            ObserveOperations,  # first: it sees the errors as clients do
+            *([tracing] if tracing is not None else []),
+            ChooseOperation,
             DocumentRules,
             RefuseNul,
             CostLimit,

@@ -10,18 +10,22 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from tortoise.contrib.starlette import RegisterTortoise
 
+from carepath import metrics
 from carepath.api import build_schema, schema
 from carepath.db import (
     apply_migrations,
@@ -31,12 +35,18 @@ from carepath.db import (
 )
 from carepath.events.bus import EventBus, InMemoryBus
 from carepath.graphiql import STATIC_PATH, render_page, static_asset
-from carepath.http_guards import screen_body
+from carepath.graphql_response import GRAPHQL_RESPONSE, GraphQLResponseSender
+from carepath.health import readyz
+from carepath.http_guards import Refusal, graphql_error_response, replay, screen_body
+from carepath.logs import route_structlog_to_stdlib
 from carepath.notifications.delivery import MailWorker
 from carepath.notifications.mailsink import EmbeddedMailSink, free_port
+from carepath.observability import ObserveRequests
+from carepath.persisted_queries import PersistedQueries
+from carepath.request_context import note_operation
 from carepath.schema.context import Context
 from carepath.schema.errors import service_unavailable
-from carepath.schema.socket_handler import SessionCheckedHandler
+from carepath.schema.socket_handler import ConnectionRefused, SessionCheckedHandler
 from carepath.schema.socket_session import SocketRegistry
 from carepath.security_headers import SecurityHeaders
 from carepath.services import calendar_feed
@@ -45,14 +55,26 @@ from carepath.services.errors import InvalidBearerToken
 from carepath.services.sessions import authenticate, bearer_token
 from carepath.services.throttle import Throttle
 from carepath.settings import Settings
+from carepath.tracing import tracing_extension
 
 log = logging.getLogger(__name__)
+
+EXPECTED_CONNECTION_PARAMS = (
+    'Send connection_init with the payload {"Authorization": "Bearer <token>"}.'
+)
+INVALID_TOKEN = "The bearer token is invalid, expired or revoked: sign in again."
+SUBSCRIPTION_OVER_POST = (
+    "Subscriptions run over the WebSocket at /graphql (graphql-transport-ws), not over POST."
+)
+HTTP_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+# strawberry's own HTTP refusals, by status, as codes.
+HTTP_ERROR_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 INVALID_TOKEN_BODY = {
     "data": None,
     "errors": [
         {
-            "message": "The bearer token is invalid, expired or revoked: sign in again.",
+            "message": INVALID_TOKEN,
             "extensions": {"code": "UNAUTHENTICATED"},
         }
     ],
@@ -66,8 +88,11 @@ class CarepathGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = SessionCheckedHandler
 
     def __init__(self, settings: Settings, runtime: Runtime) -> None:
+        tracing = tracing_extension(settings)
         super().__init__(
-            build_schema(production=True) if settings.is_production else schema,
+            build_schema(production=settings.is_production, tracing=tracing)
+            if settings.is_production or tracing is not None
+            else schema,
             graphql_ide=None if settings.is_production else "graphiql",
             allow_queries_via_get=False,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -80,6 +105,49 @@ class CarepathGraphQL(GraphQL[Context, None]):
         self.wake_mail = runtime.wake_mail
         self.throttle = runtime.throttle
         self.sockets = SocketRegistry(settings, runtime.bus)
+        self.persisted = PersistedQueries(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """strawberry's view, with its HTTP refusals (plain text there) as GraphQL JSON."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response: Response
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = HTTP_ERROR_CODES.get(exc.status_code, "BAD_REQUEST")
+            response = graphql_error_response(
+                exc.status_code, code, exc.reason, accept=request.headers.get("accept", "")
+            )
+        except Refusal as refusal:
+            response = refusal.response(request.headers.get("accept", ""))
+        await response(scope, receive, send)
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """strawberry's, with POST carrying queries and mutations only: a subscription is
+        refused with a 400 that names the WebSocket (strawberry would run it to a crash)."""
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=HTTP_OPERATIONS,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            raise Refusal(400, "BAD_REQUEST", SUBSCRIPTION_OVER_POST) from exc
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our page, with assets from this server: GraphiQL works on a closed network."""
@@ -99,7 +167,8 @@ class CarepathGraphQL(GraphQL[Context, None]):
         )
 
     async def on_ws_connect(self, context: Context) -> None:
-        """Subscriptions need a valid token in connection_init; anything else closes 4403.
+        """Subscriptions need a valid token in connection_init; anything else closes 4403,
+        with a reason that names the expected payload (or says the token is bad).
 
         The socket's session is then re-checked before every operation and watched until
         it ends (schema/socket_handler.py); over MAX_SOCKETS_PER_USER the socket closes 4429.
@@ -108,67 +177,21 @@ class CarepathGraphQL(GraphQL[Context, None]):
         raw = params.get("authorization") or params.get("Authorization")
         token = bearer_token(raw if isinstance(raw, str) else None)
         if not token:
-            raise ConnectionRejectionError()
+            raise ConnectionRefused(EXPECTED_CONNECTION_PARAMS)
         try:
             context.actor = await authenticate(self.settings, token)
         except InvalidBearerToken as exc:
-            raise ConnectionRejectionError() from exc
+            raise ConnectionRefused(INVALID_TOKEN) from exc
         context.socket = self.sockets.open(context.actor)
 
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 RETRY_AFTER = {"Retry-After": "5"}
 
 
-class GraphQLResponseSender:
-    """GraphQL-over-HTTP for `application/graphql-response+json`: that media type, and a
-    request error (a document that does not parse or validate, so nothing ran) is a 400
-    without `data`."""
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.start: Message | None = None
-        self.body = b""
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.start = message
-            return
-        if message["type"] != "http.response.body" or self.start is None:
-            await self.send(message)
-            return
-        self.body += message.get("body", b"")
-        if message.get("more_body"):
-            return
-        await self._flush()
-
-    async def _flush(self) -> None:
-        assert self.start is not None
-        status, body = self.start["status"], self.body
-        headers = [(k, v) for k, v in self.start["headers"] if k.lower() != b"content-length"]
-        if status == 200:
-            status, body = _as_graphql_response(body)
-            headers = [(k, v) for k, v in headers if k.lower() != b"content-type"]
-            headers.append((b"content-type", GRAPHQL_RESPONSE.encode()))
-        headers.append((b"content-length", str(len(body)).encode()))
-        await self.send({"type": "http.response.start", "status": status, "headers": headers})
-        await self.send({"type": "http.response.body", "body": body})
-
-
-def _as_graphql_response(body: bytes) -> tuple[int, bytes]:
-    try:
-        result = json.loads(body)
-    except ValueError:
-        return 200, body
-    errors = result.get("errors") or []
-    if result.get("data") is None and errors and all("path" not in e for e in errors):
-        result.pop("data", None)
-        return 400, json.dumps(result).encode()
-    return 200, body
-
-
 class GraphQLEndpoint:
-    """Resolves the actor once per HTTP request and keeps GET for GraphiQL only."""
+    """Reads and checks the body (its document from persisted queries when only a hash
+    is sent), resolves the actor once per HTTP request and keeps GET for GraphiQL only.
+    Every refusal is a GraphQL-shaped JSON error (http_guards.graphql_error_response)."""
 
     def __init__(self, settings: Settings, view: CarepathGraphQL) -> None:
         self.settings = settings
@@ -177,9 +200,11 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if scope["method"] == "POST":
-                receive, refusal = await screen_body(scope, receive, self.settings)
-                if refusal is not None:
-                    await refusal(scope, receive, send)
+                try:
+                    receive = await self._read(scope, receive)
+                except Refusal as refusal:
+                    accept = Request(scope).headers.get("accept", "")
+                    await refusal.response(accept)(scope, receive, send)
                     return
             request = Request(scope, receive)
             response = await self._screen(request)
@@ -191,40 +216,53 @@ class GraphQLEndpoint:
                 return
         await self.view(scope, receive, send)
 
+    async def _read(self, scope: Scope, receive: Receive) -> Receive:
+        """The receive to hand strawberry: the checked body, with the persisted document
+        in place of a hash; or a Refusal."""
+        body, graphql_request = await screen_body(scope, receive, self.settings)
+        note_operation(graphql_request.get("operationName"), None)
+        query = self.view.persisted.resolve(graphql_request)
+        if query != graphql_request.get("query"):
+            body = json.dumps({**graphql_request, "query": query}).encode()
+        return replay(body, receive)
+
     async def _screen(self, request: Request) -> Response | None:
+        accept = request.headers.get("accept", "")
         if request.method == "GET":
-            wants_page = "text/html" in request.headers.get("accept", "")
+            wants_page = "text/html" in accept
             if wants_page and "query" not in request.query_params and self.view.graphql_ide:
                 return None  # GraphiQL
-            return PlainTextResponse(
+            return graphql_error_response(
+                405,
+                "METHOD_NOT_ALLOWED",
                 "Queries travel by POST; GET serves GraphiQL to browsers only."
                 if self.view.graphql_ide
                 else "Queries travel by POST.",
-                status_code=405,
+                accept=accept,
                 headers={"Allow": "POST"},
             )
         if request.method != "POST":
-            return PlainTextResponse("Method not allowed.", 405, headers={"Allow": "POST"})
+            return graphql_error_response(
+                405, "METHOD_NOT_ALLOWED", "Queries travel by POST.", accept=accept,
+                headers={"Allow": "POST"},
+            )  # fmt: skip
         token = bearer_token(request.headers.get("authorization"))
         try:
             request.scope.setdefault("state", {})["actor"] = await authenticate(
                 self.settings, token
             )
         except InvalidBearerToken:
-            return _invalid_token(request)
+            if GRAPHQL_RESPONSE in accept:
+                return graphql_error_response(401, "UNAUTHENTICATED", INVALID_TOKEN, accept=accept)
+            metrics.error("UNAUTHENTICATED")
+            return JSONResponse(INVALID_TOKEN_BODY)
         except Exception as error:
             if not database_unavailable(error):
                 raise
             log.warning("database unavailable at authentication: %s", type(error).__name__)
+            metrics.error("SERVICE_UNAVAILABLE")
             return _unavailable(request)
         return None
-
-
-def _invalid_token(request: Request) -> Response:
-    if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
-        body = {"errors": INVALID_TOKEN_BODY["errors"]}
-        return JSONResponse(body, status_code=401, media_type=GRAPHQL_RESPONSE)
-    return JSONResponse(INVALID_TOKEN_BODY)
 
 
 def _unavailable(request: Request) -> Response:
@@ -357,9 +395,10 @@ def create_app(
                 await runtime.stop()
 
     routes = [
-        Route("/graphql", endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route("/graphql", endpoint),  # any method: the endpoint refuses all but POST and GET
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
         Route("/calendar/{secret}.ics", calendar, methods=["GET"]),
     ]
     if view.graphql_ide:  # not in production
@@ -367,6 +406,8 @@ def create_app(
             Route("/", lambda _: RedirectResponse("/graphql"), methods=["GET"]),
             Route(STATIC_PATH + "/{name}", static_asset, methods=["GET"]),
         ]
+    if settings.metrics_enabled:
+        routes.append(Route("/metrics", metrics.metrics))
     cors = Middleware(
         CORSMiddleware,
         allow_origins=list(settings.browser_origins),
@@ -375,6 +416,8 @@ def create_app(
         max_age=600,
     )  # bearer tokens, never cookies: no credentials mode
     headers = Middleware(SecurityHeaders, production=settings.is_production)
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[headers, cors])
+    route_structlog_to_stdlib()
+    observe = Middleware(ObserveRequests)  # outermost: it times and ids everything
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[observe, headers, cors])
     app.state.runtime = runtime
     return app

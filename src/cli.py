@@ -16,6 +16,7 @@ import uvicorn
 from tortoise.context import TortoiseContext
 
 from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
+from carepath.logs import configure_logging, redacted_path
 from carepath.settings import Settings, SettingsError, load_settings
 from carepath.slow_clients import with_header_timeout
 
@@ -24,27 +25,21 @@ log = logging.getLogger("carepath")
 
 
 class RedactAccessLog(logging.Filter):
-    """Access log lines show the path: a calendar feed's secret is a credential, and a
-    query string may hold a GraphQL document and its variables (refused, but logged)."""
+    """uvicorn's access log lines show the path (logs.redacted_path says why it is
+    redacted). `carepath serve` writes its own request lines instead; this filter stays
+    for uvicorn started some other way."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3:
             path, has_query, _ = str(args[2]).partition("?")
-            if path.startswith("/calendar/"):
-                path = "/calendar/[redacted].ics"
-            if has_query:
-                path += "?[redacted]"
-            record.args = (*args[:2], path, *args[3:])
+            record.args = (*args[:2], redacted_path(path, bool(has_query)), *args[3:])
         return True
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # aiosmtpd logs every envelope address at INFO: addresses are PHI here.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    """JSON lines in production (LOG_FORMAT=json), readable ones in development."""
+    configure_logging(settings)
     logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
 
 
@@ -78,6 +73,10 @@ def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Con
         # Without it one stuck request holds the process until SIGKILL, and the mail
         # delivery in progress with it.
         "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        # Logging is ours (logs.py): uvicorn's records reach the root handler, and the
+        # app's request line (observability.py) replaces uvicorn's access line.
+        "log_config": None,
+        "access_log": False,
     }
     return uvicorn.Config(app, **(options | overrides))
 

@@ -3,8 +3,9 @@
 strawberry reads any body whole, with no size or time limit, and answers what it cannot
 use with plain text (or a 500 when the JSON is `null`, a number or nested too deep).
 Here the body is read under MAX_BODY_BYTES and REQUEST_BODY_TIMEOUT_SECONDS and checked
-to be one GraphQL request object; every refusal is a 4xx with a GraphQL-shaped JSON body.
-The checked body is then replayed to strawberry unchanged.
+to be one GraphQL request object; every refusal is a 4xx with a GraphQL-shaped JSON body
+(`graphql_error_response`, which every other refusal of /graphql uses too). The checked
+body is then replayed to strawberry (with its document filled in by persisted queries).
 """
 
 from __future__ import annotations
@@ -14,43 +15,82 @@ import json
 from typing import Any
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope
 
+from carepath import metrics
 from carepath.settings import Settings
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
+def negotiated_media_type(accept: str) -> str:
+    """`application/graphql-response+json` when the client accepts it, else JSON."""
+    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"
+
+
+def graphql_error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    accept: str = "",
+    media_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The one shape of every refusal of /graphql: `{"errors": [{message, extensions:
+    {code}}]}` in the negotiated media type (or `media_type` where a protocol fixes it);
+    the code is noted for the request's log line and metrics."""
+    metrics.error(code)
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(
+        body,
+        status_code=status,
+        headers=headers,
+        media_type=media_type or negotiated_media_type(accept),
+    )
+
+
 class Refusal(Exception):
     """A request that gets `status` and one GraphQL-shaped error instead of running."""
 
-    def __init__(self, status: int, code: str, message: str, *, close: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        close: bool = False,
+        media_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.close = close
+        self.media_type = media_type  # set where a protocol fixes it (APQ: JSON)
+        self.headers = dict(headers or {})
 
-    def response(self, media_type: str = "application/json") -> JSONResponse:
-        body = {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
-        headers = {"Connection": "close"} if self.close else None
-        return JSONResponse(body, status_code=self.status, headers=headers, media_type=media_type)
+    def response(self, accept: str = "") -> JSONResponse:
+        headers = {**self.headers, **({"Connection": "close"} if self.close else {})}
+        return graphql_error_response(
+            self.status,
+            self.code,
+            self.message,
+            accept=accept,
+            media_type=self.media_type,
+            headers=headers or None,
+        )
 
 
 async def screen_body(
     scope: Scope, receive: Receive, settings: Settings
-) -> tuple[Receive, Response | None]:
-    """The receive to hand strawberry, or the refusal to answer instead."""
+) -> tuple[bytes, dict[str, Any]]:
+    """The body, and it as one GraphQL request object; or a Refusal."""
     headers = Headers(scope=scope)
-    accepts = headers.get("accept", "")
-    media_type = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accepts else "application/json"
-    try:
-        body = await read_body(scope, receive, settings)
-        check_graphql_request(body, headers.get("content-type", ""))
-    except Refusal as refusal:
-        return receive, refusal.response(media_type)
-    return replay(body, receive), None
+    body = await read_body(scope, receive, settings)
+    return body, check_graphql_request(body, headers.get("content-type", ""))
 
 
 async def read_body(scope: Scope, receive: Receive, settings: Settings) -> bytes:
@@ -101,8 +141,9 @@ def replay(body: bytes, receive: Receive) -> Receive:
 
 
 def check_graphql_request(body: bytes, content_type: str) -> dict[str, Any]:
-    """The body as one GraphQL request: a JSON object with a `query` string and, if
-    present, `variables` and `extensions` objects and an `operationName` string."""
+    """The body as one GraphQL request: a JSON object with a `query` string (or, instead,
+    a persisted query's hash in `extensions`) and, if present, `variables` and
+    `extensions` objects and an `operationName` string."""
     media_type = content_type.partition(";")[0].strip().lower()
     if media_type != "application/json":
         raise Refusal(415, "UNSUPPORTED_MEDIA_TYPE", "Send the request as application/json.")
@@ -112,8 +153,6 @@ def check_graphql_request(body: bytes, content_type: str) -> dict[str, Any]:
         raise _bad_request("The body is not valid JSON (or is nested too deeply).") from None
     if not isinstance(request, dict):
         raise _bad_request("The body must be one JSON object with a `query` string.")
-    if not isinstance(request.get("query"), str) or not request["query"].strip():
-        raise _bad_request("The body must have a `query` string.")
     for name, kind, what in (
         ("variables", dict, "an object"),
         ("extensions", dict, "an object"),
@@ -121,6 +160,11 @@ def check_graphql_request(body: bytes, content_type: str) -> dict[str, Any]:
     ):
         if request.get(name) is not None and not isinstance(request[name], kind):
             raise _bad_request(f"`{name}` must be {what} or null.")
+    query = request.get("query")
+    if query is None and "persistedQuery" in (request.get("extensions") or {}):
+        return request  # the document comes from persisted queries
+    if not isinstance(query, str) or not query.strip():
+        raise _bad_request("The body must have a `query` string.")
     return request
 
 

@@ -109,6 +109,12 @@ class Settings:
     # with the mail delivery in progress (SMTP_TIMEOUT_SECONDS at most) and closing the
     # database pool, under the 30 s most orchestrators wait before SIGKILL.
     shutdown_grace_seconds: int = 10
+    # Observability and persisted queries (persisted_queries.py, logs.py, metrics.py).
+    persisted_queries: str = "on"  # off | on | only
+    persisted_queries_file: Path | None = None
+    log_format: str = "text"  # json | text; load_settings: json in production
+    metrics_enabled: bool = False
+    otel_exporter_otlp_endpoint: str | None = None
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -191,7 +197,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         request_body_timeout_seconds=_int(env, "REQUEST_BODY_TIMEOUT_SECONDS", 10, minimum=1),
         request_header_timeout_seconds=_int(env, "REQUEST_HEADER_TIMEOUT_SECONDS", 10, minimum=1),
         shutdown_grace_seconds=_int(env, "SHUTDOWN_GRACE_SECONDS", 10),
+        persisted_queries=_choice(env, "PERSISTED_QUERIES", PERSISTED_QUERY_MODES, "on"),
+        persisted_queries_file=_path(env, "PERSISTED_QUERIES_FILE"),
+        log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS, _default_log_format(env)),
+        metrics_enabled=_flag(env, "METRICS_ENABLED"),
+        otel_exporter_otlp_endpoint=_optional(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
     )
+    if settings.persisted_queries == "only" and settings.persisted_queries_file is None:
+        raise SettingsError("PERSISTED_QUERIES=only needs PERSISTED_QUERIES_FILE (the allow-list)")
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:
         raise SettingsError("SECRET_KEY must be set when CAREPATH_ENV=production")
@@ -230,6 +243,27 @@ def environment_variables() -> frozenset[str]:
     recording = _RecordingEnvironment()
     load_settings(recording)
     return frozenset(recording.asked)
+
+
+PERSISTED_QUERY_MODES = ("off", "on", "only")
+LOG_FORMATS = ("json", "text")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = _optional(env, name)
+    return Path(value) if value else None
+
+
+def _default_log_format(env: Mapping[str, str]) -> str:
+    """JSON lines in production, where a collector reads them; readable ones elsewhere."""
+    return "json" if env.get("CAREPATH_ENV", "").strip() == "production" else "text"
 
 
 def _refuse_development_services(settings: Settings) -> None:

@@ -6,13 +6,17 @@ the same actor, the same loaders, the session as it was at `connection_init`. He
 session (schema/socket_session.py), then runs with a context of its own: fresh
 per-request loaders and the actor's facts loaded anew. A session that ends closes the
 socket with 4403; an account over its socket cap is closed at `connection_init` with 4429.
+A refused `connection_init` closes with 4403 and a reason that says what was expected.
+A `subscribe` payload may carry a persisted query's hash instead of its document
+(persisted_queries.py; PERSISTED_QUERIES=only applies here too): a refusal is an `error`
+message for that operation.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -23,11 +27,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     CompleteMessage,
     ConnectionInitMessage,
+    ErrorMessage,
     SubscribeMessage,
 )
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from carepath import metrics
+from carepath.http_guards import Refusal
 from carepath.schema.context import Context
 from carepath.schema.errors import EVENTS_INTERRUPTED
 from carepath.schema.loaders import Loaders
@@ -42,6 +49,14 @@ TOO_MANY_SOCKETS_CODE = 4429
 TOO_MANY_SOCKETS_REASON = "Too many open sockets for this account"
 
 
+class ConnectionRefused(Exception):
+    """`connection_init` refused (4403); `reason` is short, safe to send, and helpful."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """Checks the socket's session before each operation; one context per operation."""
 
@@ -50,6 +65,9 @@ class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().handle_connection_init(message)
         except TooManySockets:
             await self.websocket.close(code=TOO_MANY_SOCKETS_CODE, reason=TOO_MANY_SOCKETS_REASON)
+            return
+        except ConnectionRefused as refused:
+            await self.websocket.close(code=SESSION_ENDED_CODE, reason=refused.reason)
             return
         socket = self.context.socket
         if self.connection_acknowledged and socket is not None and not socket.started:
@@ -63,10 +81,27 @@ class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
             except SessionEnded as ended:
                 await self.end_session(ended.reason)
                 return
+            if not await self._resolve_document(message):
+                return
         await super().handle_subscribe(message)
+
+    async def _resolve_document(self, message: SubscribeMessage) -> bool:
+        """The payload's document from persisted queries; False once refused."""
+        payload: Any = message.get("payload")
+        if not isinstance(payload, dict):
+            return True  # strawberry refuses the message itself
+        try:
+            payload["query"] = self.view.persisted.resolve(payload)  # type: ignore[attr-defined]
+        except Refusal as refusal:
+            metrics.error(refusal.code)
+            error: Any = {"message": refusal.message, "extensions": {"code": refusal.code}}
+            await self.send_message(ErrorMessage(id=message["id"], type="error", payload=[error]))
+            return False
+        return True
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """strawberry 0.341's run_operation, with a context of the operation's own."""
+        metrics.SOCKET_OPERATIONS.inc()
         try:
             result_source = await self.schema.stream(
                 operation.query,
@@ -88,6 +123,8 @@ class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
             raise
+        finally:
+            metrics.SOCKET_OPERATIONS.dec()
 
     async def _send_result_stream(
         self, operation: Operation[Context, None], result_source: StreamResult

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from carepath import metrics
 from carepath.clock import utcnow
 from carepath.events.bus import Event, EventBus, interrupted
 from carepath.models import AuthSession, User
@@ -161,13 +162,15 @@ class SocketRegistry:
             raise TooManySockets()
         socket = SocketSession(self.settings, self.bus, actor.session, self)
         sockets.add(socket)
+        metrics.WEBSOCKETS_OPEN.inc()
         return socket
 
     def release(self, socket: SocketSession) -> None:
         sockets = self._open.get(socket.user_id)
-        if sockets is None:
+        if sockets is None or socket not in sockets:
             return
         sockets.discard(socket)
+        metrics.WEBSOCKETS_OPEN.dec()
         if not sockets:
             del self._open[socket.user_id]
 

@@ -20,12 +20,14 @@ from tortoise.queryset import QuerySet
 from carepath.clock import utcnow
 from carepath.models import GroupMembership, PhiAccessEvent, Provider
 from carepath.models.enums import PhiAccessOutcome, Role
+from carepath.request_context import current_request_id
 from carepath.services.actor import Actor, ActorFacts
 
 log = logging.getLogger(__name__)
 
 READ = "read"
 ANONYMOUS = "ANONYMOUS"
+REQUEST_ID_CHARS = 32  # phi_access_events.request_id
 ROWS_PER_INSERT = 1000  # 11 parameters a row: far below PostgreSQL's and SQLite's limits
 COLUMNS = (
     "occurred_at",
@@ -77,7 +79,9 @@ class PhiLog:
     """One operation's PHI accesses, collected in memory and written once at its end."""
 
     def __init__(self) -> None:
-        self.request_id = uuid.uuid4().hex
+        # The HTTP request's id (X-Request-Id), cut to the column's 32 characters; over
+        # the WebSocket, where every operation has a log of its own, an id of its own.
+        self.request_id = (current_request_id() or uuid.uuid4().hex)[:REQUEST_ID_CHARS]
         self._accesses: dict[tuple[str, str, int, PhiAccessOutcome], _Access] = {}
 
     def __len__(self) -> int:

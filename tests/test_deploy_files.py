@@ -78,3 +78,29 @@ def test_the_detector_catches_an_unknown_variable() -> None:
         "CAREPATH_ENV",
         "DATABSE_URL",
     }
+
+
+def _pinned(requirement: str) -> tuple[str, str]:
+    name, _, version = requirement.split(";")[0].strip().rstrip("\\ ").partition("==")
+    return name.split("[")[0].strip().lower().replace("_", "-"), version.strip()
+
+
+def test_the_lock_files_hold_every_pinned_dependency_at_its_pin() -> None:
+    """`make install` installs the lock, then Carepath without resolving again: a
+    dependency added to pyproject.toml but not locked would be missing on a new machine."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locks = {
+        "requirements.lock": project["dependencies"],
+        "requirements-dev.lock": project["dependencies"] + project["optional-dependencies"]["dev"],
+    }
+    for lock_name, wanted in locks.items():
+        locked = dict(
+            _pinned(line)
+            for line in (ROOT / lock_name).read_text().splitlines()
+            if "==" in line and not line.startswith((" ", "#"))
+        )
+        for requirement in wanted:
+            name, version = _pinned(requirement)
+            assert locked.get(name) == version, f"{lock_name}: {name}=={version}: run make lock"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
@@ -73,7 +73,9 @@ class Throttle:
         self._rules = ThrottleRules.of(settings)
         self._pool: ConnectionPool | None = None
         self._storage = self._make_storage(settings.redis_url, settings.channel_prefix)
-        self._limiter = MovingWindowRateLimiter(self._storage)
+        # A sliding-window counter: the moving window's memory storage fails in its own
+        # expiry task when a key is cleared meanwhile (limits 5.8), and counters are cheaper.
+        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
         self._warned_at: float | None = None
 
     def _make_storage(self, redis_url: str | None, deployment_prefix: str) -> Storage:

@@ -46,7 +46,7 @@ schema: install
 	$(BIN)/carepath export-schema --output schema.graphql
 
 bench: install
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .typecheck .mypy_cache .ruff_cache .pytest_cache

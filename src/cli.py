@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise.context import TortoiseContext
 
@@ -46,6 +47,19 @@ def _configure_logging(settings: Settings) -> None:
     logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
 
 
+def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+    """uvicorn's logging with the access-log redaction and quiet aiosmtpd, as a dict: worker
+    processes configure logging from it themselves (they do not inherit our handlers)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact": {"()": "carepath.cli.RedactAccessLog"}}
+    config["handlers"]["access"]["filters"] = ["redact"]
+    config["loggers"]["mail.log"] = {"level": "WARNING"}
+    config["root"] = {"handlers": ["default"], "level": settings.log_level}
+    return config
+
+
 async def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Migrates, then runs `work` with the ORM initialised: for one-shot commands."""
     config = tortoise_config(settings.database_url)
@@ -56,20 +70,48 @@ async def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) ->
         return await work()
 
 
-def serve(settings: Settings, _: argparse.Namespace) -> int:
+def serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from carepath.app import create_app
-
+    workers = args.workers if args.workers is not None else settings.workers
+    refusal = workers_refusal(settings, workers)
+    if refusal is not None:
+        print(f"configuration error: {refusal}", file=sys.stderr)
+        return 2
+    if workers > 1:  # migrate once here, not in N lifespans at the same time
+        config = tortoise_config(settings.database_url)
+        asyncio.run(apply_migrations(config))
     uvicorn.run(
-        create_app(settings),
+        "carepath.app:from_environment",
+        factory=True,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         ws="websockets-sansio",
         proxy_headers=False,
+        log_config=uvicorn_log_config(settings),
     )
     return 0
+
+
+def workers_refusal(settings: Settings, workers: int) -> str | None:
+    """Why N workers cannot share this setup: each is its own process, so sessions' ends
+    and subscriptions' events must travel through Redis, and SQLite is one machine's file
+    with one writer at a time."""
+    if workers <= 1:
+        return None
+    if settings.is_sqlite:
+        return (
+            f"--workers {workers} needs PostgreSQL: DATABASE_URL names SQLite, which "
+            "serves one process; run one worker or set DATABASE_URL to PostgreSQL"
+        )
+    if not settings.redis_url:
+        return (
+            f"--workers {workers} needs REDIS_URL: without it, log-outs and messages in one "
+            "worker would not reach sockets held by another"
+        )
+    return None
 
 
 def worker(settings: Settings, _: argparse.Namespace) -> int:
@@ -144,9 +186,14 @@ def demo(settings: Settings, _: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="carepath", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve the API (GraphiQL on /graphql)").set_defaults(
-        run=serve
+    serve_command = commands.add_parser("serve", help="serve the API (GraphiQL on /graphql)")
+    serve_command.add_argument(
+        "--workers",
+        type=int,
+        help="uvicorn worker processes (default WEB_CONCURRENCY, else 1); more than one "
+        "needs PostgreSQL and REDIS_URL",
     )
+    serve_command.set_defaults(run=serve)
     commands.add_parser("worker", help="deliver queued email").set_defaults(run=worker)
     staff = commands.add_parser("create-staff", help="create or promote a staff account")
     staff.add_argument("--email", required=True)

@@ -62,7 +62,8 @@ class Fixture:
     client_provider_id: str = ""
     booking: list[tuple[str, str, str]] = field(default_factory=list)  # token, slug, startsAt
     follow_ups: list[tuple[str, str, str, str]] = field(default_factory=list)
-    subscribers: list[tuple[str, str]] = field(default_factory=list)  # token, clientId
+    # token, clientId, the token of a provider with the client on their roster
+    subscribers: list[tuple[str, str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -222,7 +223,23 @@ def _fresh_clients(rows: Rows, settings: Settings, fixture: Fixture, now: dateti
         client_id = rows.add(Client, user_id=user_id, created_at=now)
         token = _session(rows, settings, user_id, f"bench-fresh-{n}", now)
         if n >= FRESH_CLIENTS:
-            fixture.subscribers.append((token, to_global_id("Client", client_id)))
+            provider = 1 + n % PROVIDERS
+            rows.add(RosterEntry, provider_id=provider, client_id=client_id, added_at=now)
+            starts = now - timedelta(days=100, hours=n)  # messaging opens with a session
+            rows.add(
+                Appointment,
+                provider_id=provider,
+                client_id=client_id,
+                kind=AppointmentKind.SESSION,
+                modality=Modality.TELEHEALTH,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=50),
+                status=AppointmentStatus.SCHEDULED,
+                booked_by=BookedBy.PROVIDER,
+                created_at=now,
+            )
+            pair = (token, to_global_id("Client", client_id), f"bench-provider-{provider}")
+            fixture.subscribers.append(pair)
             continue
         provider, index = 1 + n % PROVIDERS, n // PROVIDERS
         day, hour = first_day + timedelta(days=index // 12), 8 + index % 12

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -72,6 +72,14 @@ class CarepathGraphQL(GraphQL[Context, None]):
         self.wake_mail = runtime.wake_mail
         self.throttle = runtime.throttle
         self.sockets = SocketRegistry(settings, runtime.bus)
+
+    def encode_json(self, data: object) -> str:
+        """orjson: several times faster than the standard library on a page of results.
+        Text, not bytes: a WebSocket frame must stay a text frame."""
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         state = request.scope.get("state") or {}
@@ -144,13 +152,13 @@ class GraphQLResponseSender:
 
 def _as_graphql_response(body: bytes) -> tuple[int, bytes]:
     try:
-        result = json.loads(body)
+        result = orjson.loads(body)
     except ValueError:
         return 200, body
     errors = result.get("errors") or []
     if result.get("data") is None and errors and all("path" not in e for e in errors):
         result.pop("data", None)
-        return 400, json.dumps(result).encode()
+        return 400, orjson.dumps(result)
     return 200, body
 
 

@@ -3,6 +3,7 @@ Run: python -m bench.floor PORT"""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import uvicorn
@@ -21,7 +22,14 @@ async def graphql(request: Request) -> Response:
 
 def main() -> None:
     app = Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_level="warning",
+        loop=os.environ.get("BENCH_LOOP", "auto"),  # the same stack as Carepath's
+        http=os.environ.get("BENCH_HTTP", "auto"),
+    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ workers"). Writes bench/results.json.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import platform
@@ -20,7 +19,7 @@ from typing import Any
 
 from bench import documents, fanout, report, scale, servers, wrk
 from bench.databases import postgres_database, postgres_server, redis_url, sqlite_database
-from bench.prepare import mutation_requests, prepare, token_of
+from bench.prepare import mutation_requests, prepared, token_of
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 RESULTS = Path(__file__).parent / "results.json"
@@ -28,7 +27,7 @@ RESULTS = Path(__file__).parent / "results.json"
 
 def measure_database(label: str, database_url: str, scratch: Path) -> dict[str, Any]:
     print(f"\n== {label}: seeding and counting statements", flush=True)
-    fixture, counts = asyncio.run(prepare(database_url, scratch))
+    fixture, counts = prepared(database_url, scratch)
     rows: dict[str, Any] = {}
     reads = {
         name: wrk.request_file(scratch / f"{i}.txt", [(token_of(fixture, who), doc, {})])

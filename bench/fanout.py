@@ -13,7 +13,7 @@ import httpx
 import websockets
 
 from bench import documents, servers
-from bench.prepare import prepare
+from bench.prepare import prepared
 
 MESSAGES = 300
 SENDERS = 1  # one sendMessage at a time: the latency of delivery, not of a queue
@@ -113,7 +113,7 @@ async def _run(http_url: str, subscribers: list[tuple[str, str, str]]) -> dict[s
 
 def measure(database_url: str, redis_url: str, scratch: Path) -> dict[str, Any]:
     print("\n== fan-out: 1,000 subscribers on PostgreSQL + Redis", flush=True)
-    fixture, _ = asyncio.run(prepare(database_url, scratch))
+    fixture, _ = prepared(database_url, scratch)
     with servers.carepath(database_url, scratch, redis_url=redis_url) as url:
         result = asyncio.run(_run(url, fixture.subscribers))
     print(f"delivery p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, lost {result['lost']}")

@@ -99,3 +99,32 @@ async def prepare(database_url: str, scratch: Path) -> tuple[Fixture, dict[str, 
     fixture.booking.pop()
     fixture.follow_ups.pop()
     return fixture, counts
+
+
+def main() -> None:
+    """`python -m bench.prepare URL SCRATCH OUT`: prepare in a process of its own (Tortoise
+    caches SQL per model, so two databases' dialects must not meet in one process)."""
+    import asyncio
+    import json
+    import sys
+
+    url, scratch, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    fixture, counts = asyncio.run(prepare(url, scratch))
+    out.write_text(json.dumps({"fixture": fixture.as_json(), "counts": counts}))
+
+
+def prepared(database_url: str, scratch: Path) -> tuple[Fixture, dict[str, Any]]:
+    """prepare(), run in a subprocess."""
+    import json
+    import subprocess
+    import sys
+
+    out = scratch / "prepared.json"
+    command = [sys.executable, "-m", "bench.prepare", database_url, str(scratch), str(out)]
+    subprocess.run(command, check=True)
+    data = json.loads(out.read_text())
+    return Fixture(**data["fixture"]), data["counts"]
+
+
+if __name__ == "__main__":
+    main()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 from bench import documents, servers, wrk
-from bench.prepare import prepare, token_of
+from bench.prepare import prepared, token_of
 
 
 def measure(database_url: str, redis_url: str, scratch: Path, seconds: float) -> dict[str, Any]:
     print("\n== workers: 1 against 2 on PostgreSQL + Redis", flush=True)
-    fixture, _ = asyncio.run(prepare(database_url, scratch))
+    fixture, _ = prepared(database_url, scratch)
     reads = {
         name: wrk.request_file(scratch / f"scale{i}.txt", [(token_of(fixture, who), doc, {})])
         for i, (name, doc, who) in enumerate(documents.READS)

@@ -92,7 +92,7 @@ def run(
     script = requests.with_suffix(".lua")
     script.write_text(LUA + (CHECK if check else ""))
     command = [
-        require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+        require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
         "-s", str(script), url, "--", str(requests),
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout

@@ -68,6 +68,8 @@ def start_process(settings: Settings, redis_url: str | None) -> ServerProcess:
         "ARGON2_TIME_COST": str(settings.argon2_time_cost),
         "ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
         "ARGON2_PARALLELISM": str(settings.argon2_parallelism),
+        # The suite signs up from one address: the server processes allow it as the app does.
+        "SIGN_UPS_PER_ADDRESS": str(settings.sign_ups_per_address),
     }
     if redis_url:
         env["REDIS_URL"] = redis_url

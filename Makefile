@@ -64,7 +64,7 @@ client: install
 	$(BIN)/python examples/python_client/generate.py
 
 bench: install
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .venv-codegen .typecheck .mypy_cache .ruff_cache .pytest_cache

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -153,6 +153,14 @@ class CarepathGraphQL(GraphQL[Context, None]):
         """Our page, with assets from this server: GraphiQL works on a closed network."""
         return render_page(request)
 
+    def encode_json(self, data: object) -> str:
+        """orjson: several times faster than the standard library on a page of results.
+        Text, not bytes: a WebSocket frame must stay a text frame."""
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
     async def get_context(self, request: Any, response: Any = None) -> Context:
         state = request.scope.get("state") or {}
         actor: Actor = state.get("actor") or anonymous()
@@ -223,7 +231,7 @@ class GraphQLEndpoint:
         note_operation(graphql_request.get("operationName"), None)
         query = self.view.persisted.resolve(graphql_request)
         if query != graphql_request.get("query"):
-            body = json.dumps({**graphql_request, "query": query}).encode()
+            body = orjson.dumps({**graphql_request, "query": query})
         return replay(body, receive)
 
     async def _screen(self, request: Request) -> Response | None:
@@ -373,6 +381,17 @@ def from_environment() -> Starlette:
     from carepath.settings import load_settings
 
     return create_app(load_settings())
+
+
+def worker_from_environment() -> Starlette:
+    """For `carepath serve --workers N`: each worker process sets up its own logging (it
+    does not inherit the parent's handlers), then builds the app."""
+    from carepath.cli import configure_command_logging
+    from carepath.settings import load_settings
+
+    settings = load_settings()
+    configure_command_logging(settings)
+    return create_app(settings)
 
 
 def create_app(

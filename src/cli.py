@@ -37,7 +37,7 @@ class RedactAccessLog(logging.Filter):
         return True
 
 
-def _configure_logging(settings: Settings) -> None:
+def configure_command_logging(settings: Settings) -> None:
     """JSON lines in production (LOG_FORMAT=json), readable ones in development."""
     configure_logging(settings)
     logging.getLogger("uvicorn.access").addFilter(RedactAccessLog())
@@ -56,10 +56,10 @@ async def with_database(settings: Settings, work: Callable[[], Awaitable[T]]) ->
 KEEP_ALIVE_SECONDS = 5  # an idle connection between requests
 
 
-def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Config:
+def server_options(settings: Settings) -> dict[str, Any]:
     """How `carepath serve` runs uvicorn: deadlines for slow clients (headers here, the
     body in the app), idle keep-alives closed, WebSocket messages as small as bodies."""
-    options: dict[str, Any] = {
+    return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level.lower(),
@@ -78,15 +78,47 @@ def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Con
         "log_config": None,
         "access_log": False,
     }
-    return uvicorn.Config(app, **(options | overrides))
 
 
-def serve(settings: Settings, _: argparse.Namespace) -> int:
+def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Config:
+    return uvicorn.Config(app, **(server_options(settings) | overrides))
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
     from carepath.app import create_app
 
+    workers = args.workers if args.workers is not None else settings.workers
+    refusal = workers_refusal(settings, workers)
+    if refusal is not None:
+        print(f"configuration error: {refusal}", file=sys.stderr)
+        return 2
+    if workers > 1:  # migrate once here, not in N lifespans at the same time
+        asyncio.run(apply_migrations(tortoise_config(settings.database_url)))
+        factory = "carepath.app:worker_from_environment"  # each worker sets up its logging
+        uvicorn.run(factory, factory=True, workers=workers, **server_options(settings))
+        return 0
     server = uvicorn.Server(server_config(settings, create_app(settings)))
     server.run()
     return 0 if server.started else 3  # 3: uvicorn's "startup failed"
+
+
+def workers_refusal(settings: Settings, workers: int) -> str | None:
+    """Why N workers cannot share this setup: each is its own process, so sessions' ends
+    and subscriptions' events must travel through Redis, and SQLite is one machine's file
+    with one writer at a time."""
+    if workers <= 1:
+        return None
+    if settings.is_sqlite:
+        return (
+            f"--workers {workers} needs PostgreSQL: DATABASE_URL names SQLite, which "
+            "serves one process; run one worker or set DATABASE_URL to PostgreSQL"
+        )
+    if not settings.redis_url:
+        return (
+            f"--workers {workers} needs REDIS_URL: without it, log-outs and messages in one "
+            "worker would not reach sockets held by another"
+        )
+    return None
 
 
 def worker(settings: Settings, _: argparse.Namespace) -> int:
@@ -161,9 +193,14 @@ def demo(settings: Settings, _: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="carepath", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve the API (GraphiQL on /graphql)").set_defaults(
-        run=serve
+    serve_command = commands.add_parser("serve", help="serve the API (GraphiQL on /graphql)")
+    serve_command.add_argument(
+        "--workers",
+        type=int,
+        help="uvicorn worker processes (default WEB_CONCURRENCY, else 1); more than one "
+        "needs PostgreSQL and REDIS_URL",
     )
+    serve_command.set_defaults(run=serve)
     commands.add_parser("worker", help="deliver queued email").set_defaults(run=worker)
     staff = commands.add_parser("create-staff", help="create or promote a staff account")
     staff.add_argument("--email", required=True)
@@ -190,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings)
+    configure_command_logging(settings)
     return int(args.run(settings, args))
 
 

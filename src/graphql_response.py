@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+import orjson
 from starlette.types import Message, Send
 
 from carepath.http_guards import GRAPHQL_RESPONSE
@@ -48,11 +47,11 @@ class GraphQLResponseSender:
 
 def _as_graphql_response(body: bytes) -> tuple[int, bytes]:
     try:
-        result = json.loads(body)
+        result = orjson.loads(body)
     except ValueError:
         return 200, body
     errors = result.get("errors") or []
     if result.get("data") is None and errors and all("path" not in e for e in errors):
         result.pop("data", None)
-        return 400, json.dumps(result).encode()
+        return 400, orjson.dumps(result)
     return 200, body

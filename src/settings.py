@@ -85,6 +85,7 @@ class Settings:
     embedded_smtp_port: int = 8025
     session_recheck_seconds: float = 60.0
     max_sockets_per_user: int = 10  # open WebSockets per account, per server process
+    workers: int = 1  # uvicorn worker processes for `carepath serve` (WEB_CONCURRENCY)
     cors_origins: tuple[str, ...] = ()  # none given: PUBLIC_BASE_URL's origin
     # argon2id cost: RFC 9106's low-memory profile; tests use cheap values.
     argon2_time_cost: int = 3
@@ -174,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embedded_smtp_port=_int(env, "EMBEDDED_SMTP_PORT", 8025, minimum=1),
         session_recheck_seconds=_int(env, "SESSION_RECHECK_SECONDS", 60, minimum=1),
         max_sockets_per_user=_int(env, "MAX_SOCKETS_PER_USER", 10, minimum=1),
+        workers=_int(env, "WEB_CONCURRENCY", 1, minimum=1),
         cors_origins=_origins(env),
         argon2_time_cost=_int(env, "ARGON2_TIME_COST", 3, minimum=1),
         argon2_memory_kib=_int(env, "ARGON2_MEMORY_KIB", 65536, minimum=8),

@@ -23,14 +23,22 @@ TEST_SECRET = "test-secret-key-with-at-least-32-characters"
 CHEAP_PASSWORD_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
 
 
+# Marker -> the variable that lets its tests run; .ci/run sets both, `make test` neither.
+OPT_IN = {
+    "slow": "CAREPATH_SLOW_TESTS",  # a wheel build, a browser, a client process
+    "soak": "CAREPATH_SOAK",  # hundreds of sockets
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`slow` tests run in .ci/run (CAREPATH_SLOW_TESTS=1), so that `make test` stays quick."""
-    if os.environ.get("CAREPATH_SLOW_TESTS") == "1":
-        return
-    skip = pytest.mark.skip(reason="slow: runs with CAREPATH_SLOW_TESTS=1, as .ci/run sets it")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+    """Slow and soak tests run in .ci/run, so that `make test` stays quick."""
+    for marker, variable in OPT_IN.items():
+        if os.environ.get(variable) == "1":
+            continue
+        skip = pytest.mark.skip(reason=f"{marker}: runs with {variable}=1, as .ci/run sets it")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
 
 
 def _postgres_url() -> str | None:

@@ -22,6 +22,7 @@ from carepath.models import (
     GroupMembership,
     Insurance,
     License,
+    Message,
     Provider,
     ProviderRemovalRequest,
     RosterEntry,
@@ -157,6 +158,16 @@ class Loaders:
 
             self._unread[viewer_id] = DataLoader(load_fn=load)
         return self._unread[viewer_id]
+
+    _message_pages: dict[Any, DataLoader[int, list[Message]]] = field(default_factory=dict)
+
+    def messages_in(self, page: Any) -> DataLoader[int, list[Message]]:
+        """One page of messages per conversation, all conversations in one statement."""
+        if page not in self._message_pages:
+            from carepath.schema.message_pages import message_page_loader
+
+            self._message_pages[page] = message_page_loader(page)
+        return self._message_pages[page]
 
     _busy: dict[SlotRange, DataLoader[int, list[tuple[datetime, datetime]]]] = field(
         default_factory=dict

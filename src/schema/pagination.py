@@ -102,6 +102,37 @@ def check_page(page: Page) -> None:
             raise bad_user_input(f"`{name}` must be between 0 and {MAX_PAGE}.")
 
 
+def _plan(page: Page) -> tuple[bool, int]:
+    """(from the end?, how many rows the page holds at most)."""
+    from_end = page.last is not None and page.first is None
+    limit = page.last if from_end else page.first
+    return from_end, MAX_PAGE if limit is None else limit
+
+
+def cursor_bounds(page: Page, ordering: Ordering) -> tuple[Q | None, Q | None]:
+    """The filters of `after` and `before` (None where not given)."""
+    after = before = None
+    if page.after is not None:
+        after = _past(ordering, *_decode_cursor(page.after, ordering), True)
+    if page.before is not None:
+        before = _past(ordering, *_decode_cursor(page.before, ordering), False)
+    return after, before
+
+
+def id_bounds(page: Page) -> tuple[int | None, int | None]:
+    """For lists ordered by id alone: the ids `after` and `before` point at."""
+    by_id = Ordering("id")
+    after = _decode_cursor(page.after, by_id)[1] if page.after is not None else None
+    before = _decode_cursor(page.before, by_id)[1] if page.before is not None else None
+    return after, before
+
+
+def fetch_order(page: Page, ordering: Ordering) -> tuple[list[str], int]:
+    """The ORDER BY columns and LIMIT a page's rows are read with (one more than fits)."""
+    from_end, size = _plan(page)
+    return _order_by(ordering, from_end), size + 1
+
+
 async def paginate(
     queryset: QuerySet[ModelT],
     page: Page,
@@ -109,14 +140,19 @@ async def paginate(
     wrap: Callable[[ModelT], NodeT],
 ) -> Connection[NodeT]:
     check_page(page)
-    if page.after is not None:
-        queryset = queryset.filter(_past(ordering, *_decode_cursor(page.after, ordering), True))
-    if page.before is not None:
-        queryset = queryset.filter(_past(ordering, *_decode_cursor(page.before, ordering), False))
-    from_end = page.last is not None and page.first is None
-    limit = page.last if from_end else page.first
-    size = MAX_PAGE if limit is None else limit
-    rows: Sequence[ModelT] = await queryset.order_by(*_order_by(ordering, from_end)).limit(size + 1)
+    for bound in cursor_bounds(page, ordering):
+        if bound is not None:
+            queryset = queryset.filter(bound)
+    order, limit = fetch_order(page, ordering)
+    rows: Sequence[ModelT] = await queryset.order_by(*order).limit(limit)
+    return connection_of(rows, page, ordering, wrap)
+
+
+def connection_of(
+    rows: Sequence[ModelT], page: Page, ordering: Ordering, wrap: Callable[[ModelT], NodeT]
+) -> Connection[NodeT]:
+    """The connection of rows read as fetch_order says (a page's rows and one more)."""
+    from_end, size = _plan(page)
     overflow = len(rows) > size
     rows = list(rows[:size])
     if from_end:

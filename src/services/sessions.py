@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from carepath.clock import utcnow
-from carepath.models import AuthSession
-from carepath.services.actor import Actor, anonymous
+from carepath.models import AuthSession, User
+from carepath.services.actor import FACTS_COLUMNS, FACTS_JOINS, Actor, anonymous, facts_from_rows
 from carepath.services.errors import InvalidBearerToken
+from carepath.services.joined import columns, fetch, hydrate, placeholders
 from carepath.services.security import token_digest
 from carepath.settings import Settings
 
@@ -31,13 +32,28 @@ async def authenticate(settings: Settings, token: str | None) -> Actor:
         return anonymous()
     if not token:
         raise InvalidBearerToken()
-    session = await AuthSession.get_or_none(
-        token_hash=token_digest(settings.secret_key, token)
-    ).prefetch_related("user")
-    if session is None or not session_is_live(settings, session):
+    actor = await _session_actor(token_digest(settings.secret_key, token))
+    if actor is None or actor.session is None or not session_is_live(settings, actor.session):
         raise InvalidBearerToken()
-    await mark_seen(session)
-    return Actor(user=session.user, session=session)
+    await mark_seen(actor.session)
+    return actor
+
+
+async def _session_actor(token_hash: str) -> Actor | None:
+    """The session, its user and the user's facts, in one statement."""
+    (marker,) = placeholders(AuthSession._choose_db(), 1)
+    sql = (
+        f"SELECT {columns(AuthSession, 's', 's_')}, {columns(User, 'u', 'u_')}, {FACTS_COLUMNS} "  # noqa: S608
+        f"FROM auth_sessions s JOIN users u ON u.id = s.user_id {FACTS_JOINS} "
+        f"WHERE s.token_hash = {marker}"
+    )
+    rows = await fetch(AuthSession, sql, [token_hash])
+    if not rows:
+        return None
+    session, user = hydrate(AuthSession, rows[0], "s_"), hydrate(User, rows[0], "u_")
+    actor = Actor(user=user, session=session)
+    actor.know_facts(facts_from_rows(user, rows))
+    return actor
 
 
 async def mark_seen(session: AuthSession) -> None:

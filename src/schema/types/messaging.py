@@ -15,7 +15,7 @@ from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
-from carepath.schema.pagination import Connection, Ordering, Page, paginate
+from carepath.schema.pagination import Connection, Ordering, Page, check_page, connection_of
 
 if TYPE_CHECKING:
     from carepath.schema.types.clients import Client
@@ -72,10 +72,10 @@ class Conversation(Node):
         before: str | None = None,
     ) -> Connection[Message]:
         phi_read(info, "Conversation", self.model.id, self.model.client_id)
-        queryset = MessageModel.filter(conversation_id=self.model.id)
-        return await paginate(
-            queryset, Page(first, after, last, before), Ordering("id"), lambda m: Message(model=m)
-        )
+        page = Page(first, after, last, before)
+        check_page(page)
+        rows = await info.context.loaders.messages_in(page).load(self.model.id)
+        return connection_of(rows, page, Ordering("id"), lambda m: Message(model=m))
 
     @strawberry.field(description="Messages to the viewer not yet read.")
     async def unread_count(self, info: Info) -> int:

@@ -45,6 +45,8 @@ class User(Node):
 
     @strawberry.field
     async def roles(self, info: Info) -> list[Role]:
+        if self.model.id == info.context.actor.user_id:
+            return (await facts(info)).roles  # the viewer's own: already known
         loaders = info.context.loaders
         client = await loaders.client_by_user.load(self.model.id)
         provider = await loaders.provider_by_user.load(self.model.id)

@@ -86,8 +86,9 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def worker(settings: Settings, _: argparse.Namespace) -> int:
-    """The mail delivery worker as its own process (the app also runs one)."""
+    """The mail and webhook delivery workers as their own process (the app also runs them)."""
     from carepath.app import mail_worker, start_embedded_sink
+    from carepath.services.webhook_delivery import WebhookWorker
 
     async def run() -> None:
         smtp_url = settings.smtp_url
@@ -96,7 +97,9 @@ def worker(settings: Settings, _: argparse.Namespace) -> int:
             sink = start_embedded_sink(settings)
             smtp_url = sink.url
         try:
-            await mail_worker(settings, smtp_url).run_forever()
+            mail = mail_worker(settings, smtp_url)
+            webhooks = WebhookWorker(settings, wake_mail=mail.wake)
+            await asyncio.gather(mail.run_forever(), webhooks.run_forever())
         finally:
             if sink is not None:
                 sink.stop()
@@ -160,7 +163,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="serve the API (GraphiQL on /graphql)").set_defaults(
         run=serve
     )
-    commands.add_parser("worker", help="deliver queued email").set_defaults(run=worker)
+    commands.add_parser("worker", help="deliver queued email and webhooks").set_defaults(run=worker)
     staff = commands.add_parser("create-staff", help="create or promote a staff account")
     staff.add_argument("--email", required=True)
     staff.add_argument("--password", help="prompted for when omitted")

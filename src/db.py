@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "carepath.models.scheduling",
     "carepath.models.messaging",
     "carepath.models.outbox",
+    "carepath.models.webhooks",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

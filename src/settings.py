@@ -43,13 +43,50 @@ def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(origin_of(o.strip()) for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+MAX_WEBHOOK_RETRIES = 50
+
+
+def _retry_schedule(env: Mapping[str, str]) -> tuple[int, ...]:
+    """WEBHOOK_RETRY_SCHEDULE: seconds before each retry, comma-separated (RULES.md)."""
+    raw = env.get("WEBHOOK_RETRY_SCHEDULE", "").strip()
+    if not raw:
+        return DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    try:
+        delays = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise SettingsError(
+            f"WEBHOOK_RETRY_SCHEDULE must be seconds, e.g. 5,300, got {raw!r}"
+        ) from exc
+    if any(d < 0 for d in delays) or len(delays) > MAX_WEBHOOK_RETRIES:
+        raise SettingsError(
+            f"WEBHOOK_RETRY_SCHEDULE holds at most {MAX_WEBHOOK_RETRIES} delays, none negative"
+        )
+    return delays
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not 0 < value <= 300:
+        raise SettingsError(f"{name} must be more than 0 and at most 300 seconds, got {raw}")
+    return value
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -103,6 +140,12 @@ class Settings:
     max_body_bytes: int = 1_048_576  # HTTP bodies and WebSocket messages
     request_body_timeout_seconds: int = 10
     request_header_timeout_seconds: int = 10
+    # Webhooks (services/webhook_delivery.py): retries, per-attempt timeout, parallel sends.
+    webhook_retry_schedule: tuple[int, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    webhook_timeout_seconds: float = 10.0
+    webhook_concurrency: int = 10  # attempts in flight per worker, one per endpoint at most
+    webhook_poll_seconds: float = 1.0
+    webhook_worker_in_serve: bool = True  # false: only `carepath worker` sends webhooks
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -183,6 +226,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, minimum=1024),
         request_body_timeout_seconds=_int(env, "REQUEST_BODY_TIMEOUT_SECONDS", 10, minimum=1),
         request_header_timeout_seconds=_int(env, "REQUEST_HEADER_TIMEOUT_SECONDS", 10, minimum=1),
+        webhook_retry_schedule=_retry_schedule(env),
+        webhook_timeout_seconds=_seconds(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        webhook_concurrency=_int(env, "WEBHOOK_CONCURRENCY", 10, minimum=1),
+        webhook_poll_seconds=_seconds(env, "WEBHOOK_POLL_SECONDS", 1.0),
+        webhook_worker_in_serve=_flag(env, "WEBHOOK_WORKER_IN_SERVE", default=True),
     )
     origin_of(settings.public_base_url)  # refuse an unusable PUBLIC_BASE_URL at start
     if settings.is_production and settings.secret_key == DEV_SECRET_KEY:

@@ -22,7 +22,7 @@ from carepath.models.enums import (
     ProviderStatus,
 )
 from carepath.notifications import appointment_emails, outbox
-from carepath.services import audit, timeslots
+from carepath.services import audit, timeslots, webhook_events
 from carepath.services.actor import Actor
 from carepath.services.appointments import (
     default_location,
@@ -260,4 +260,5 @@ async def _write_booking(
             appointment_id=appointment.id,
         )
         await queue_reminder(settings, facts, client_user)
+        await webhook_events.appointments_booked([appointment])
     return appointment

@@ -135,7 +135,15 @@ class WebhookWorker:
         )
 
     async def _serve(self, endpoint_id: int, now: datetime | None) -> int:
-        """The endpoint's due deliveries in turn; stops if the endpoint is disabled."""
+        """The endpoint's due deliveries in turn; stops if the endpoint is disabled. A failed
+        pass is logged: its leased deliveries are tried again once the lease runs out."""
+        try:
+            return await self._serve_due(endpoint_id, now)
+        except Exception:
+            log.exception("webhook pass for endpoint %s failed", endpoint_id)
+            return 0
+
+    async def _serve_due(self, endpoint_id: int, now: datetime | None) -> int:
         at = now or utcnow()
         due = await (
             self._due(at)

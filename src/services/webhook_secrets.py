@@ -13,17 +13,18 @@ import hashlib
 import hmac
 import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 PREFIX = "whsec_"
 SECRET_BYTES = 32
 NONCE_BYTES = 12
 VERSION = "v1"
 KDF_INFO = b"carepath webhook endpoint secrets v1"
 AAD = b"carepath.webhook_endpoints.secret"
+
+
+# `cryptography` is imported where it is used, not with the app: imported at start-up it made
+# CPython 3.11.7's AST recursion-depth bug (gh-106905, fixed in 3.11.8) fire at the end of
+# test runs that had not touched webhooks ("SystemError: AST constructor recursion depth
+# mismatch" while pytest rewrote a late import).
 
 
 class SecretUnreadable(Exception):
@@ -35,18 +36,26 @@ def new_secret() -> str:
 
 
 def _key(secret_key: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KDF_INFO)
     return hkdf.derive(secret_key.encode())
 
 
 def encrypt(secret_key: str, secret: str) -> str:
     """`v1:` + base64(nonce + ciphertext and tag): about 110 characters."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(_key(secret_key)).encrypt(nonce, secret.encode(), AAD)
     return f"{VERSION}:" + base64.b64encode(nonce + sealed).decode()
 
 
 def decrypt(secret_key: str, stored: str) -> str:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     version, _, encoded = stored.partition(":")
     try:
         if version != VERSION:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from carepath.services.errors import validation
 
 MAX_URL_LENGTH = 2000
+RESOLVE_SECONDS = 5
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -98,7 +99,10 @@ async def check_host(url: str, *, production: bool) -> None:
     if not production:
         return
     try:
-        await allowed_addresses(url, production=True)
+        async with asyncio.timeout(RESOLVE_SECONDS):
+            await allowed_addresses(url, production=True)
+    except TimeoutError:
+        return  # a slow resolver: the delivery checks again
     except RefusedAddress as exc:
         raise validation(
             "url", "The URL's host is or resolves to a private, loopback or link-local address."

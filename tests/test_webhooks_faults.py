@@ -11,14 +11,15 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from carepath.clock import utcnow
-from carepath.models import Provider, WebhookDelivery, WebhookEndpoint
+from carepath.models import Provider, User, WebhookDelivery, WebhookEndpoint
 from carepath.models.enums import WebhookDeliveryStatus
-from carepath.services import webhook_events, webhook_secrets
+from carepath.schema.ids import pk_of
+from carepath.services import webhook_events, webhooks
+from carepath.services.actor import Actor
 from carepath.services.webhook_delivery import WebhookWorker
 from carepath.settings import Settings
 from tests.support import Api, SmtpServer
 from tests.webhook_steps import (
-    ROTATE_SECRET,
     Receiver,
     a_booking,
     a_hooked_practice,
@@ -125,20 +126,16 @@ async def test_after_secret_key_changes_nothing_is_signed_until_the_secret_is_ro
     try:
         assert await other.deliver_due() == 0
         assert receiver.received == []
-        # A secret made under the new key (as rotateWebhookSecret would): deliveries resume.
-        fresh = webhook_secrets.new_secret()
-        await WebhookEndpoint.filter(id=(await WebhookEndpoint.get()).id).update(
-            secret_encrypted=webhook_secrets.encrypt(rekeyed.secret_key, fresh),
-            previous_secret_encrypted=None,
-        )
+        # The owner rotates on a server running with the new key: deliveries resume,
+        # signed by the new secret alone (the previous one no longer decrypts).
+        actor = Actor(user=await User.get(id=practice.provider.pk))  # signed in afresh
+        endpoint_pk = pk_of(hook.id, "WebhookEndpoint")
+        _, fresh = await webhooks.rotate_secret(actor, rekeyed, endpoint_pk)
         assert await other.deliver_due() == 1
+        assert " " not in receiver.received[0].headers["webhook-signature"]
         receiver.received[0].verify(fresh)
     finally:
         await other.stop()
-    rotated = await succeed(
-        api, ROTATE_SECRET, "rotateWebhookSecret", {"endpointId": hook.id}, practice.token
-    )
-    assert rotated["secret"].startswith("whsec_")
 
 
 async def test_a_worker_stopped_mid_attempt_records_it_and_never_sends_it_again(

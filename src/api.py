@@ -19,6 +19,7 @@ from carepath.resolvers.query import CoreQuery
 from carepath.resolvers.rosters import RosterMutations
 from carepath.resolvers.scheduling import SchedulingMutations
 from carepath.resolvers.subscriptions import Subscription
+from carepath.resolvers.webhooks import WebhookMutations
 from carepath.schema.document_cache import CachedDocuments
 from carepath.schema.document_cost import CostLimit
 from carepath.schema.document_rules import MAX_TOKENS, DocumentRules
@@ -33,6 +34,7 @@ from carepath.schema.types.groups import Group
 from carepath.schema.types.practice import Provider, TelehealthLocation
 from carepath.schema.types.scheduling import Appointment
 from carepath.schema.types.users import User
+from carepath.schema.types.webhooks import WebhookDelivery, WebhookEndpoint
 
 Query = merge_types("Query", (CoreQuery, PracticeQuery, MessagingQuery, PhiLogQuery))
 Mutation = merge_types(
@@ -44,6 +46,7 @@ Mutation = merge_types(
         RosterMutations,
         SchedulingMutations,
         MessagingMutations,
+        WebhookMutations,
     ),
 )
 
@@ -65,7 +68,17 @@ def build_schema(*, production: bool = False, tracing: Any = None) -> strawberry
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[User, Client, ClientLocation, Provider, Group, TelehealthLocation, Appointment],
+        types=[
+            User,
+            Client,
+            ClientLocation,
+            Provider,
+            Group,
+            TelehealthLocation,
+            Appointment,
+            WebhookEndpoint,
+            WebhookDelivery,
+        ],
         extensions=[
             ObserveOperations,  # first: it sees the errors as clients do
             *([tracing] if tracing is not None else []),

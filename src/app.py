@@ -54,6 +54,7 @@ from carepath.services.actor import Actor, anonymous
 from carepath.services.errors import InvalidBearerToken
 from carepath.services.sessions import authenticate, bearer_token
 from carepath.services.throttle import Throttle
+from carepath.services.webhook_delivery import WebhookWorker
 from carepath.settings import Settings
 from carepath.tracing import tracing_extension
 
@@ -301,7 +302,8 @@ async def calendar(request: Request) -> Response:
 
 
 class Runtime:
-    """What the lifespan starts and stops: event bus, mail worker, embedded SMTP server."""
+    """What the lifespan starts and stops: event bus, mail and webhook workers, embedded
+    SMTP server."""
 
     def __init__(self, settings: Settings, bus: EventBus, run_mail_worker: bool) -> None:
         self.settings = settings
@@ -311,10 +313,15 @@ class Runtime:
         self.sink: EmbeddedMailSink | None = None
         self.worker: MailWorker | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self.webhooks: WebhookWorker | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
 
     def wake_mail(self) -> None:
+        """After a mutation: mail and webhook deliveries it queued go out at once."""
         if self.worker is not None:
             self.worker.wake()
+        if self.webhooks is not None:
+            self.webhooks.wake()
 
     async def start(self) -> None:
         await self.bus.start()
@@ -326,6 +333,11 @@ class Runtime:
             smtp_url = self.sink.url
         self.worker = mail_worker(self.settings, smtp_url)
         self.start_mail_worker()
+        if self.settings.webhook_worker_in_serve:
+            self.webhooks = WebhookWorker(self.settings, wake_mail=self.worker.wake)
+            self._webhook_task = asyncio.create_task(
+                self.webhooks.run_forever(), name="webhook-worker"
+            )
 
     def start_mail_worker(self) -> None:
         if self.worker is not None and self._worker_task is None:
@@ -340,6 +352,10 @@ class Runtime:
                 await task
 
     async def stop(self) -> None:
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
         await self.stop_mail_worker()
         if self.sink is not None:
             self.sink.stop()

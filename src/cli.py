@@ -122,8 +122,9 @@ def workers_refusal(settings: Settings, workers: int) -> str | None:
 
 
 def worker(settings: Settings, _: argparse.Namespace) -> int:
-    """The mail delivery worker as its own process (the app also runs one)."""
+    """The mail and webhook delivery workers as their own process (the app also runs them)."""
     from carepath.app import mail_worker, start_embedded_sink
+    from carepath.services.webhook_delivery import WebhookWorker
 
     async def run() -> None:
         smtp_url = settings.smtp_url
@@ -132,7 +133,9 @@ def worker(settings: Settings, _: argparse.Namespace) -> int:
             sink = start_embedded_sink(settings)
             smtp_url = sink.url
         try:
-            await mail_worker(settings, smtp_url).run_forever()
+            mail = mail_worker(settings, smtp_url)
+            webhooks = WebhookWorker(settings, wake_mail=mail.wake)
+            await asyncio.gather(mail.run_forever(), webhooks.run_forever())
         finally:
             if sink is not None:
                 sink.stop()
@@ -201,7 +204,7 @@ def parser() -> argparse.ArgumentParser:
         "needs PostgreSQL and REDIS_URL",
     )
     serve_command.set_defaults(run=serve)
-    commands.add_parser("worker", help="deliver queued email").set_defaults(run=worker)
+    commands.add_parser("worker", help="deliver queued email and webhooks").set_defaults(run=worker)
     staff = commands.add_parser("create-staff", help="create or promote a staff account")
     staff.add_argument("--email", required=True)
     staff.add_argument("--password", help="prompted for when omitted")

@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "carepath.models.scheduling",
     "carepath.models.messaging",
     "carepath.models.outbox",
+    "carepath.models.webhooks",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # The server cannot be reached or is going away: a restart, a failover, a network cut.

@@ -44,13 +44,50 @@ def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(origin_of(o.strip()) for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+MAX_WEBHOOK_RETRIES = 50
+
+
+def _retry_schedule(env: Mapping[str, str]) -> tuple[int, ...]:
+    """WEBHOOK_RETRY_SCHEDULE: seconds before each retry, comma-separated (RULES.md)."""
+    raw = env.get("WEBHOOK_RETRY_SCHEDULE", "").strip()
+    if not raw:
+        return DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    try:
+        delays = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise SettingsError(
+            f"WEBHOOK_RETRY_SCHEDULE must be seconds, e.g. 5,300, got {raw!r}"
+        ) from exc
+    if any(d < 0 for d in delays) or len(delays) > MAX_WEBHOOK_RETRIES:
+        raise SettingsError(
+            f"WEBHOOK_RETRY_SCHEDULE holds at most {MAX_WEBHOOK_RETRIES} delays, none negative"
+        )
+    return delays
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from exc
+    if not 0 < value <= 300:
+        raise SettingsError(f"{name} must be more than 0 and at most 300 seconds, got {raw}")
+    return value
 
 
 def _optional(env: Mapping[str, str], name: str) -> str | None:
@@ -116,6 +153,12 @@ class Settings:
     log_format: str = "text"  # json | text; load_settings: json in production
     metrics_enabled: bool = False
     otel_exporter_otlp_endpoint: str | None = None
+    # Webhooks (services/webhook_delivery.py): retries, per-attempt timeout, parallel sends.
+    webhook_retry_schedule: tuple[int, ...] = DEFAULT_WEBHOOK_RETRY_SCHEDULE
+    webhook_timeout_seconds: float = 10.0
+    webhook_concurrency: int = 10  # attempts in flight per worker, one per endpoint at most
+    webhook_poll_seconds: float = 1.0
+    webhook_worker_in_serve: bool = True  # false: only `carepath worker` sends webhooks
 
     @property
     def browser_origins(self) -> tuple[str, ...]:
@@ -204,6 +247,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=_choice(env, "LOG_FORMAT", LOG_FORMATS, _default_log_format(env)),
         metrics_enabled=_flag(env, "METRICS_ENABLED"),
         otel_exporter_otlp_endpoint=_optional(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        webhook_retry_schedule=_retry_schedule(env),
+        webhook_timeout_seconds=_seconds(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        webhook_concurrency=_int(env, "WEBHOOK_CONCURRENCY", 10, minimum=1),
+        webhook_poll_seconds=_seconds(env, "WEBHOOK_POLL_SECONDS", 1.0),
+        webhook_worker_in_serve=_flag(env, "WEBHOOK_WORKER_IN_SERVE", default=True),
     )
     if settings.persisted_queries == "only" and settings.persisted_queries_file is None:
         raise SettingsError("PERSISTED_QUERIES=only needs PERSISTED_QUERIES_FILE (the allow-list)")

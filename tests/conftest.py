@@ -88,6 +88,7 @@ def settings(
         session_recheck_seconds=30,
         **CHEAP_PASSWORD_HASHING,
         sign_ups_per_address=100_000,  # the whole suite signs up from one address
+        webhook_worker_in_serve=False,  # webhook tests drive their own worker, pass by pass
     )
 
 

@@ -21,6 +21,7 @@ from carepath.models.practice import (
     TelehealthLocation,
 )
 from carepath.models.scheduling import Appointment, AppointmentSeries, Payout
+from carepath.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccountToken",
@@ -47,4 +48,6 @@ __all__ = [
     "RosterInvitation",
     "TelehealthLocation",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

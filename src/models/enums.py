@@ -118,3 +118,20 @@ class OutboxStatus(StrEnum):
     SENT = "SENT"
     DEAD = "DEAD"
     CANCELLED = "CANCELLED"
+
+
+class WebhookEventType(StrEnum):
+    """The value is the event's `type` in a webhook body (RULES.md "Webhooks")."""
+
+    APPOINTMENT_BOOKED = "appointment.booked"
+    APPOINTMENT_RESCHEDULED = "appointment.rescheduled"
+    APPOINTMENT_CANCELLED = "appointment.cancelled"
+    SESSION_CONFIRMED = "session.confirmed"
+    MESSAGE_SENT = "message.sent"
+    CLIENT_TRANSFERRED = "client.transferred"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from carepath.models import Group as GroupModel
 from carepath.models import Message as MessageModel
+from carepath.resolvers.webhooks import delivery_node, endpoint_node
 from carepath.schema.access import can_see_client, facts, phi_refused
 from carepath.schema.context import Info
 from carepath.schema.ids import parse_global_id
@@ -109,6 +110,8 @@ NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "Appointment": _appointment,
     "Conversation": _conversation,
     "Message": _message,
+    "WebhookEndpoint": endpoint_node,
+    "WebhookDelivery": delivery_node,
 }
 
 

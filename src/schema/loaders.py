@@ -29,6 +29,8 @@ from carepath.models import (
     RosterInvitation,
     TelehealthLocation,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from carepath.services.booking import SlotRange, busy_times
 from carepath.services.guards import booked_in_groups
@@ -144,6 +146,18 @@ class Loaders:
     )
     memberships_by_user: DataLoader[int, list[GroupMembership]] = field(
         default_factory=_many(GroupMembership, "user_id")
+    )
+    webhook_endpoint_by_id: DataLoader[int, WebhookEndpoint | None] = field(
+        default_factory=_one(WebhookEndpoint)
+    )
+    webhook_delivery_by_id: DataLoader[int, WebhookDelivery | None] = field(
+        default_factory=_one(WebhookDelivery)
+    )
+    webhook_endpoints_by_provider: DataLoader[int, list[WebhookEndpoint]] = field(
+        default_factory=_many(WebhookEndpoint, "provider_id")
+    )
+    webhook_endpoints_by_group: DataLoader[int, list[WebhookEndpoint]] = field(
+        default_factory=_many(WebhookEndpoint, "group_id")
     )
     _unread: dict[int, DataLoader[int, int]] = field(default_factory=dict)
 

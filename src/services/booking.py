@@ -22,7 +22,7 @@ from carepath.models.enums import (
     ProviderStatus,
 )
 from carepath.notifications import appointment_emails, outbox
-from carepath.services import audit, timeslots
+from carepath.services import audit, timeslots, webhook_events
 from carepath.services.actor import Actor
 from carepath.services.appointments import (
     default_location,
@@ -261,4 +261,5 @@ async def _write_booking(
         )
         await queue_reminder(settings, facts, client_user)
         await audit.record(client_user.id, "book_first_appointment", "Appointment", appointment.id)
+        await webhook_events.appointments_booked([appointment])
     return appointment

@@ -23,7 +23,7 @@ from carepath.models.enums import (
     UsState,
 )
 from carepath.notifications import appointment_emails, outbox
-from carepath.services import audit
+from carepath.services import audit, webhook_events
 from carepath.services.actor import Actor
 from carepath.services.appointments import facts_of, lock_provider, visible_appointment
 from carepath.services.eligibility import decide, standing_of
@@ -147,6 +147,7 @@ async def confirm_session(
             appointment_emails.session_confirmed(client_user.email, client_user.full_name, facts),
             appointment_id=appointment.id,
         )
+        await webhook_events.session_confirmed(appointment)
         await audit.record(actor.user_id, "confirm_session", "Appointment", appointment.id)
     await _announce(publish, appointment, provider, client_user)
     return appointment

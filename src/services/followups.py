@@ -20,7 +20,7 @@ from carepath.models.enums import (
     RosterStatus,
 )
 from carepath.notifications import appointment_emails, outbox
-from carepath.services import audit, timeslots, visibility
+from carepath.services import audit, timeslots, visibility, webhook_events
 from carepath.services.actor import Actor, ActorFacts
 from carepath.services.appointments import (
     default_location,
@@ -159,6 +159,7 @@ async def _write_series(
         for facts in all_facts:
             await queue_reminder(settings, facts, client_user)
         await audit.record(actor.user_id, "schedule_appointment", "Appointment", appointments[0].id)
+        await webhook_events.appointments_booked(appointments)
     return appointments
 
 
@@ -209,6 +210,7 @@ async def reschedule(
             ).update(starts_at=new_start, ends_at=new_start + length)
             if moved != 1:  # confirmed or cancelled since it was read
                 raise _changed_meanwhile()
+            await webhook_events.appointment_rescheduled(appointment, new_start, new_start + length)
             appointment.starts_at, appointment.ends_at = new_start, new_start + length
             await drop_reminders(appointment.id)
             facts = await facts_of(appointment, provider, client_user)
@@ -247,5 +249,6 @@ async def cancel(actor: Actor, appointment_id: int | None, reason: str | None) -
             ),
             appointment_id=appointment.id,
         )
+        await webhook_events.appointment_cancelled(appointment)
         await audit.record(actor.user_id, "cancel_appointment", "Appointment", appointment.id)
     return appointment

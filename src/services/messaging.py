@@ -12,7 +12,7 @@ from carepath.clock import utcnow
 from carepath.events.bus import Publish
 from carepath.models import Appointment, Client, Conversation, Message, Provider, User
 from carepath.notifications import emails, outbox
-from carepath.services import visibility
+from carepath.services import visibility, webhook_events
 from carepath.services.actor import Actor, ActorFacts
 from carepath.services.errors import ErrorCode, RuleViolation, not_found, validation
 from carepath.services.guards import visible_client
@@ -115,6 +115,7 @@ async def send_message(
                     recipient.email, recipient.full_name, sender_name, link
                 )
             )
+        await webhook_events.message_sent(conversation, message, provider_side)
     event = {"type": "message", "message_id": message.id, "conversation_id": conversation.id}
     await publish(f"user:{recipient.id}", event)
     return message

@@ -18,7 +18,7 @@ from carepath.models import (
 )
 from carepath.models.enums import ProviderStatus, RosterStatus, UsState
 from carepath.notifications import emails, outbox
-from carepath.services import audit, visibility
+from carepath.services import audit, visibility, webhook_events
 from carepath.services.actor import Actor
 from carepath.services.appointments import lock_provider
 from carepath.services.errors import ErrorCode, RuleViolation, validation
@@ -178,6 +178,7 @@ async def transfer_client(
             )
         await _archive(source.id, client.id)
         await activate_on_roster(target.id, client.id)
+        await webhook_events.client_transferred(client.id, source, target)
         await audit.record(actor.user_id, "transfer_client", "Client", client.id)
     return target, client
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from tortoise.expressions import Q
 
-from carepath.models import Appointment, Conversation, Provider
+from carepath.models import Appointment, Conversation, Provider, WebhookEndpoint
 from carepath.models.enums import ProviderStatus
 from carepath.services.actor import ActorFacts
 
@@ -111,3 +111,11 @@ def visible_appointments_filter(facts: ActorFacts) -> Q:
     if facts.admin_group_ids:
         allowed |= Q(group_id__in=list(facts.admin_group_ids))
     return allowed
+
+
+def owns_webhook_endpoint(facts: ActorFacts, endpoint: WebhookEndpoint) -> bool:
+    """A provider's endpoint: that provider only (not their group's admins); a group's: its
+    owner and admins. Nobody else, staff included, sees an endpoint or its deliveries."""
+    if endpoint.provider_id is not None:
+        return endpoint.provider_id == facts.provider_id
+    return administers_group(facts, endpoint.group_id)

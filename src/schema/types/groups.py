@@ -27,6 +27,7 @@ from carepath.services import visibility
 if TYPE_CHECKING:
     from carepath.schema.types.operations import ProviderRemovalRequest
     from carepath.schema.types.users import User
+    from carepath.schema.types.webhooks import WebhookEndpoint
 
 UserType = Annotated["User", strawberry.lazy("carepath.schema.types.users")]
 
@@ -140,3 +141,11 @@ class Group(Node):
             deny(info)
         rows = await info.context.loaders.removal_requests_by_group.load(self.model.id)
         return [ProviderRemovalRequest(model=r) for r in rows]
+
+    @strawberry.field(description="The group's webhook endpoints; its owner and admins only.")
+    async def webhook_endpoints(
+        self, info: Info
+    ) -> list[Annotated[WebhookEndpoint, strawberry.lazy("carepath.schema.types.webhooks")]]:
+        from carepath.schema.types.webhooks import group_endpoints
+
+        return await group_endpoints(info, self.model)

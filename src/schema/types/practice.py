@@ -39,6 +39,7 @@ from carepath.services.errors import RuleViolation
 
 if TYPE_CHECKING:
     from carepath.schema.types.groups import Group
+    from carepath.schema.types.webhooks import WebhookEndpoint
 
 
 @strawberry.type
@@ -286,3 +287,11 @@ class Provider(Node):
         if secret is None:
             return None
         return f"{info.context.settings.public_api_url}/calendar/{secret}.ics"
+
+    @strawberry.field(description="The provider's own webhook endpoints; the provider only.")
+    async def webhook_endpoints(
+        self, info: Info
+    ) -> list[Annotated[WebhookEndpoint, strawberry.lazy("carepath.schema.types.webhooks")]]:
+        from carepath.schema.types.webhooks import provider_endpoints
+
+        return await provider_endpoints(info, self.model)

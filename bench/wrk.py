@@ -96,9 +96,29 @@ def run(
         "-s", str(script), url, "--", str(requests),
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    settle(url)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _millis(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _millis(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     failed = re.search(r"FAILED (\d+)", out)
     return Run(rps, p50, p99, total, int(failed.group(1)) if failed else None)
+
+
+def settle(url: str, seconds: float = 60) -> None:
+    """Waits until the server has drained the requests wrk left in flight when it stopped:
+    at a few requests per second, 32 abandoned ones are seconds of work that would
+    otherwise be charged to the next run (a slow read made the next one look stalled)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            httpx.post(url, json={"query": "{ __typename }"}, timeout=seconds)
+        except httpx.HTTPError:
+            return
+        if time.monotonic() - started < 0.05:
+            return

@@ -1,4 +1,7 @@
-"""Appointment connections with from/to, filtered to what the viewer may see."""
+"""Appointment connections with from/to, filtered to what the viewer may see.
+
+A page is read as plain column tuples into `AppointmentRow`s, not Tortoise models.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,18 @@ from tortoise.expressions import Q
 
 from carepath.models import Appointment as AppointmentModel
 from carepath.schema.access import facts
+from carepath.schema.appointment_rows import COLUMNS, AppointmentRow
 from carepath.schema.context import Info
 from carepath.schema.errors import bad_user_input
-from carepath.schema.pagination import Connection, Ordering, Page, paginate
+from carepath.schema.pagination import (
+    Connection,
+    Ordering,
+    Page,
+    check_page,
+    connection_of,
+    cursor_bounds,
+    fetch_order,
+)
 from carepath.schema.types.scheduling import Appointment
 from carepath.services import visibility
 from carepath.services.booking import as_utc
@@ -31,7 +43,15 @@ async def appointment_connection(
         queryset = queryset.filter(ends_at__gt=_utc(start, "from"))
     if end is not None:
         queryset = queryset.filter(starts_at__lt=_utc(end, "to"))
-    return await paginate(queryset, page, Ordering("starts_at"), lambda a: Appointment(model=a))
+    check_page(page)
+    ordering = Ordering("starts_at")
+    for bound in cursor_bounds(page, ordering):
+        if bound is not None:
+            queryset = queryset.filter(bound)
+    order, limit = fetch_order(page, ordering)
+    values = await queryset.order_by(*order).limit(limit).values_list(*COLUMNS)
+    rows = [AppointmentRow(*value) for value in values]
+    return connection_of(rows, page, ordering, lambda a: Appointment(model=a))
 
 
 def _utc(value: datetime, argument: str) -> datetime:

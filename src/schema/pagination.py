@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
 from tortoise.expressions import Q
@@ -19,6 +19,16 @@ from carepath.schema.errors import bad_user_input
 MAX_PAGE = 100
 NodeT = TypeVar("NodeT")
 ModelT = TypeVar("ModelT", bound=Model)
+
+
+class Keyed(Protocol):
+    """A page's row: a model, or a lighter row with `pk` and the ordering's column."""
+
+    @property
+    def pk(self) -> Any: ...
+
+
+RowT = TypeVar("RowT", bound=Keyed)
 
 
 @strawberry.type
@@ -149,7 +159,7 @@ async def paginate(
 
 
 def connection_of(
-    rows: Sequence[ModelT], page: Page, ordering: Ordering, wrap: Callable[[ModelT], NodeT]
+    rows: Sequence[RowT], page: Page, ordering: Ordering, wrap: Callable[[RowT], NodeT]
 ) -> Connection[NodeT]:
     """The connection of rows read as fetch_order says (a page's rows and one more)."""
     from_end, size = _plan(page)

@@ -6,10 +6,11 @@ Both the GraphQL fields and the services decide visibility here, so the rule liv
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from tortoise.expressions import Q
 
-from carepath.models import Appointment, Conversation, Provider, WebhookEndpoint
+from carepath.models import Conversation, Provider, WebhookEndpoint
 from carepath.models.enums import ProviderStatus
 from carepath.services.actor import ActorFacts
 
@@ -77,7 +78,18 @@ def sees_roster_invitations(facts: ActorFacts, client_id: int) -> bool:
     return facts.client_id == client_id
 
 
-def can_see_appointment(facts: ActorFacts, appointment: Appointment) -> bool:
+class AppointmentParties(Protocol):
+    """An appointment as the rules read it: a model, or a list page's lighter row."""
+
+    @property
+    def client_id(self) -> int: ...
+    @property
+    def provider_id(self) -> int: ...
+    @property
+    def group_id(self) -> int | None: ...
+
+
+def can_see_appointment(facts: ActorFacts, appointment: AppointmentParties) -> bool:
     """Its client and provider, the admins of the group it was booked in, and staff."""
     return (
         appointment.client_id == facts.client_id
@@ -87,7 +99,7 @@ def can_see_appointment(facts: ActorFacts, appointment: Appointment) -> bool:
     )
 
 
-def is_party_to_appointment(facts: ActorFacts, appointment: Appointment) -> bool:
+def is_party_to_appointment(facts: ActorFacts, appointment: AppointmentParties) -> bool:
     """Telehealth links go to the appointment's own client and provider only."""
     return appointment.client_id == facts.client_id or appointment.provider_id == facts.provider_id
 

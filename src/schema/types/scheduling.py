@@ -17,6 +17,7 @@ from carepath.models.enums import (
     Modality,
 )
 from carepath.schema.access import can_see_client, deny, facts
+from carepath.schema.appointment_rows import AppointmentRow
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
@@ -38,9 +39,10 @@ class TimeSlot:
 
 @strawberry.type
 class Appointment(Node):
-    """Only built for viewers who may see it (services.visibility.can_see_appointment)."""
+    """Only built for viewers who may see it (services.visibility.can_see_appointment);
+    over a model, or over a list page's lighter row (schema.appointment_lists)."""
 
-    model: strawberry.Private[AppointmentModel]
+    model: strawberry.Private[AppointmentModel | AppointmentRow]
 
     @strawberry.field
     def id(self) -> strawberry.ID:

@@ -123,7 +123,7 @@ def workers_refusal(settings: Settings, workers: int) -> str | None:
 
 def worker(settings: Settings, _: argparse.Namespace) -> int:
     """The mail and webhook delivery workers as their own process (the app also runs them)."""
-    from carepath.app import mail_worker, start_embedded_sink
+    from carepath.runtime import mail_worker, start_embedded_sink
     from carepath.services.webhook_delivery import WebhookWorker
 
     async def run() -> None:

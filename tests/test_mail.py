@@ -6,10 +6,10 @@ import asyncio
 
 from starlette.applications import Starlette
 
-from carepath.app import mail_worker
 from carepath.clock import utcnow
 from carepath.models import OutboxEmail
 from carepath.models.enums import OutboxStatus
+from carepath.runtime import mail_worker
 from carepath.settings import Settings
 from tests.factories import sign_up
 from tests.support import Api, SmtpServer

@@ -13,13 +13,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from carepath.app import mail_worker
 from carepath.clock import utcnow
 from carepath.models import OutboxEmail
 from carepath.models.enums import OutboxStatus
 from carepath.notifications import outbox
 from carepath.notifications.delivery import requeue_dead_letters
 from carepath.notifications.emails import EmailDraft
+from carepath.runtime import mail_worker
 from carepath.settings import Settings
 from tests.factories import sign_up
 from tests.support import Api, RecordingHandler, SmtpServer, deliver_due_mail

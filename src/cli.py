@@ -14,11 +14,12 @@ from typing import Any, TypeVar
 
 import uvicorn
 from tortoise.context import TortoiseContext
+from uvicorn.supervisors import Multiprocess
 
 from carepath.db import apply_migrations, ensure_sqlite_directory, tortoise_config
 from carepath.logs import configure_logging, redacted_path
 from carepath.settings import Settings, SettingsError, load_settings
-from carepath.slow_clients import with_header_timeout
+from carepath.slow_clients import deadline_on
 
 T = TypeVar("T")
 log = logging.getLogger("carepath")
@@ -67,7 +68,6 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # Client addresses (throttling) come from X-Forwarded-For only behind a trusted proxy.
         "proxy_headers": bool(settings.forwarded_allow_ips),
         "forwarded_allow_ips": settings.forwarded_allow_ips or None,
-        "http": with_header_timeout(settings.request_header_timeout_seconds),
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "ws_max_size": settings.max_body_bytes,
         # Without it one stuck request holds the process until SIGKILL, and the mail
@@ -81,7 +81,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 def server_config(settings: Settings, app: Any, **overrides: Any) -> uvicorn.Config:
-    return uvicorn.Config(app, **(server_options(settings) | overrides))
+    config = uvicorn.Config(app, **(server_options(settings) | overrides))
+    return deadline_on(config, settings.request_header_timeout_seconds)
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -95,7 +96,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     if workers > 1:  # migrate once here, not in N lifespans at the same time
         asyncio.run(apply_migrations(tortoise_config(settings.database_url)))
         factory = "carepath.app:worker_from_environment"  # each worker sets up its logging
-        uvicorn.run(factory, factory=True, workers=workers, **server_options(settings))
+        config = server_config(settings, factory, factory=True, workers=workers)
+        Multiprocess(config, sockets=[config.bind_socket()]).run()  # as uvicorn.run does
         return 0
     server = uvicorn.Server(server_config(settings, create_app(settings)))
     server.run()

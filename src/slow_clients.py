@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 
 import h11
+from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+HEADER_TIMEOUT_ATTRIBUTE = "header_timeout"
+DEFAULT_HEADER_TIMEOUT = 10.0
 TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\n"
     b"content-type: text/plain; charset=utf-8\r\n"
@@ -25,9 +28,16 @@ TIMEOUT_RESPONSE = (
 
 
 class HeaderDeadlineProtocol(H11Protocol):
-    """H11Protocol that closes connections whose request headers do not arrive in time."""
+    """H11Protocol that closes connections whose request headers do not arrive in time.
 
-    header_timeout: float = 10.0
+    The deadline travels on uvicorn's Config (`header_timeout`, set by `deadline_on`):
+    a module-level class and an attribute of the Config both survive the pickling that
+    hands the Config to worker processes (`carepath serve --workers N`).
+    """
+
+    @property
+    def header_timeout(self) -> float:
+        return float(getattr(self.config, HEADER_TIMEOUT_ATTRIBUTE, DEFAULT_HEADER_TIMEOUT))
 
     _header_deadline: asyncio.TimerHandle | None = None
     _partial: bool = False
@@ -72,6 +82,8 @@ class HeaderDeadlineProtocol(H11Protocol):
         self.transport.close()
 
 
-def with_header_timeout(seconds: float) -> type[HeaderDeadlineProtocol]:
-    """The protocol class for uvicorn's `http=` option, with this header deadline."""
-    return type("HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), {"header_timeout": seconds})
+def deadline_on(config: Config, seconds: float) -> Config:
+    """uvicorn's Config, serving HTTP/1.1 with this header deadline."""
+    config.http = HeaderDeadlineProtocol
+    setattr(config, HEADER_TIMEOUT_ATTRIBUTE, seconds)
+    return config

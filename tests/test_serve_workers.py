@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+import httpx
 import pytest
 
 from carepath import cli
+from carepath.settings import Settings
+from tests.live import start_process
 
 
 def _serve(monkeypatch: pytest.MonkeyPatch, *args: str, **env: str) -> int:
@@ -35,3 +41,29 @@ def test_more_than_one_worker_without_redis_is_refused_with_the_reason(
     url = "postgres://postgres@127.0.0.1:5432/test"
     assert _serve(monkeypatch, "--workers", "2", DATABASE_URL=url) == 2
     assert "needs REDIS_URL" in capsys.readouterr().err
+
+
+async def test_two_workers_serve_on_postgresql_with_redis(settings: Settings) -> None:
+    """The deployed command with WEB_CONCURRENCY=2 starts, and answers from both workers
+    with the header deadline in place (its protocol must survive the trip to a worker)."""
+    import os
+    import signal
+
+    redis_url = os.environ.get("REDIS_URL")
+    if settings.is_sqlite or not redis_url:
+        pytest.skip("needs DATABASE_URL on PostgreSQL and REDIS_URL")
+    server = start_process(settings, redis_url, {"WEB_CONCURRENCY": "2"}, cli=True)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://{server.address}") as http:
+            for _ in range(8):  # new connections: the kernel spreads them over the workers
+                response = await http.post(
+                    "/graphql", json={"query": "{ __typename }"}, headers={"Connection": "close"}
+                )
+                assert response.json() == {"data": {"__typename": "Query"}}
+        pid = server.process.pid
+        workers = await asyncio.to_thread(Path(f"/proc/{pid}/task/{pid}/children").read_text)
+        workers = workers.split()
+        assert len(workers) >= 2, workers
+    finally:
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)

@@ -32,6 +32,8 @@ from .enums import (
     RosterStatus,
     UsState,
     VerificationStatus,
+    WebhookDeliveryStatus,
+    WebhookEventType,
 )
 from .exceptions import (
     GraphQLClientError,
@@ -56,11 +58,13 @@ from .input_types import (
     CompleteProviderRemovalInput,
     ConfirmSessionInput,
     CreateGroupInput,
+    CreateWebhookEndpointInput,
     LogInInput,
     MarkConversationReadInput,
     MarkPayoutsPaidInput,
     ProviderIdInput,
     RecurrenceInput,
+    RedeliverWebhookInput,
     RemoveTelehealthLocationInput,
     RequestPasswordResetInput,
     RescheduleAppointmentInput,
@@ -76,7 +80,9 @@ from .input_types import (
     TransferClientInput,
     UpdateProviderInput,
     UpdateTelehealthLocationInput,
+    UpdateWebhookEndpointInput,
     VerifyEmailInput,
+    WebhookEndpointIdInput,
 )
 from .log_in import LogIn, LogInLogIn, LogInLogInErrors
 from .send_message import (
@@ -125,6 +131,7 @@ __all__ = [
     "CompleteProviderRemovalInput",
     "ConfirmSessionInput",
     "CreateGroupInput",
+    "CreateWebhookEndpointInput",
     "CredentialingStatus",
     "ErrorCode",
     "Frequency",
@@ -147,6 +154,7 @@ __all__ = [
     "ProviderIdInput",
     "ProviderStatus",
     "RecurrenceInput",
+    "RedeliverWebhookInput",
     "RemovalStatus",
     "RemoveTelehealthLocationInput",
     "RequestPasswordResetInput",
@@ -174,6 +182,7 @@ __all__ = [
     "TransferClientInput",
     "UpdateProviderInput",
     "UpdateTelehealthLocationInput",
+    "UpdateWebhookEndpointInput",
     "Upload",
     "UsState",
     "VerificationStatus",
@@ -182,4 +191,7 @@ __all__ = [
     "VerifyEmailVerifyEmail",
     "VerifyEmailVerifyEmailErrors",
     "VerifyEmailVerifyEmailUser",
+    "WebhookDeliveryStatus",
+    "WebhookEndpointIdInput",
+    "WebhookEventType",
 ]

@@ -11,6 +11,7 @@ from .enums import (
     IntakeMode,
     Modality,
     UsState,
+    WebhookEventType,
 )
 
 
@@ -114,6 +115,14 @@ class CreateGroupInput(BaseModel):
     name: str
 
 
+class CreateWebhookEndpointInput(BaseModel):
+    provider_id: Optional[str] = Field(alias="providerId", default=None)
+    "Exactly one of providerId (the signed-in provider's own profile) and groupId."
+    group_id: Optional[str] = Field(alias="groupId", default=None)
+    url: str
+    events: list[WebhookEventType]
+
+
 class LogInInput(BaseModel):
     email: str
     password: str
@@ -135,6 +144,10 @@ class RecurrenceInput(BaseModel):
     frequency: Frequency
     count: int
     "Number of appointments in the series, the first included (2..52)."
+
+
+class RedeliverWebhookInput(BaseModel):
+    delivery_id: str = Field(alias="deliveryId")
 
 
 class RemoveTelehealthLocationInput(BaseModel):
@@ -235,8 +248,19 @@ class UpdateTelehealthLocationInput(BaseModel):
     make_default: Optional[bool] = Field(alias="makeDefault", default=None)
 
 
+class UpdateWebhookEndpointInput(BaseModel):
+    endpoint_id: str = Field(alias="endpointId")
+    url: Optional[str] = None
+    events: Optional[list[WebhookEventType]] = None
+    enabled: Optional[bool] = None
+
+
 class VerifyEmailInput(BaseModel):
     token: str
+
+
+class WebhookEndpointIdInput(BaseModel):
+    endpoint_id: str = Field(alias="endpointId")
 
 
 ScheduleAppointmentInput.model_rebuild()

@@ -25,7 +25,7 @@ CHEAP_PASSWORD_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2
 
 # Marker -> the variable that lets its tests run; .ci/run sets both, `make test` neither.
 OPT_IN = {
-    "slow": "CAREPATH_SLOW_TESTS",  # a wheel build, a browser, a client process
+    "slow": "CAREPATH_SLOW_TESTS",  # a wheel build installed in a fresh venv
     "soak": "CAREPATH_SOAK",  # hundreds of sockets
 }
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from starlette.applications import Starlette
 
 from carepath.models import Appointment, Message, Provider
@@ -18,7 +17,6 @@ from tests.live import in_loop_server
 from tests.scheduling_steps import a_practice
 from tests.support import Api, SmtpServer
 
-pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "python_client"
 CLIENT_ADDRESS = "journey@example.com"
 

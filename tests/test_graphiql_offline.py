@@ -18,10 +18,7 @@ from tests.factories import sign_up
 from tests.live import in_loop_server
 from tests.support import Api
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no {CHROMIUM}: {INSTALL_HINT}"),
-]
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no {CHROMIUM}: {INSTALL_HINT}")
 
 QUERY_EDITOR = "document.querySelector('.graphiql-query-editor .CodeMirror')"
 HEADERS_EDITOR = (

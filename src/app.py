@@ -281,6 +281,13 @@ def _unavailable(request: Request) -> Response:
     return JSONResponse({"data": None, "errors": [error]})
 
 
+def ready_line(settings: Settings, *, graphiql: bool) -> str:
+    """What a person starting Carepath needs first: where to point a browser or client."""
+    where = f"{settings.public_api_url}/graphql"
+    page = f"GraphiQL at {where}" if graphiql else f"GraphQL at {where} (no GraphiQL)"
+    return f"Carepath ready: {page}; subscriptions at {where.replace('http', 'ws', 1)}"
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -329,6 +336,7 @@ def create_app(
         await apply_migrations(config)
         async with RegisterTortoise(app, config=config, generate_schemas=False):
             await runtime.start()
+            log.info(ready_line(settings, graphiql=view.graphql_ide is not None))
             try:
                 yield
             finally:

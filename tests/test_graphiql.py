@@ -76,3 +76,12 @@ async def test_production_serves_no_graphiql_and_no_redirect(
         assert (await production.http.get("/")).status_code == 404
         static = await production.http.get(f"/graphql/static/{ASSETS[0].name}")
         assert static.status_code == 404
+
+
+def test_the_start_up_line_says_where_graphiql_and_subscriptions_are(settings: Settings) -> None:
+    from carepath.app import ready_line
+
+    line = ready_line(settings, graphiql=True)
+    assert "Carepath ready: GraphiQL at https://api.carepath.test/graphql" in line
+    assert "subscriptions at wss://api.carepath.test/graphql" in line
+    assert "no GraphiQL" in ready_line(settings, graphiql=False)

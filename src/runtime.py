@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from carepath.events.bus import EventBus, InMemoryBus
 from carepath.notifications.delivery import MailWorker
@@ -12,6 +13,10 @@ from carepath.notifications.mailsink import EmbeddedMailSink, free_port
 from carepath.services.throttle import Throttle
 from carepath.services.webhook_delivery import WebhookWorker
 from carepath.settings import Settings
+
+log = logging.getLogger(__name__)
+RECORD_SECONDS = 5  # to record an attempt that was under way when the worker was stopped
+IDLE_STOP_SECONDS = 1  # a worker between attempts: only its poll query to give up
 
 
 class Runtime:
@@ -59,21 +64,34 @@ class Runtime:
     async def stop_mail_worker(self) -> None:
         """Stops after the delivery in progress, if any, is finished and recorded."""
         task, self._worker_task = self._worker_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        busy = self.worker is not None and self.worker.delivering
+        await _stop(task, "mail worker", self.settings.smtp_timeout_seconds if busy else None)
 
     async def stop(self) -> None:
-        if self._webhook_task is not None:
-            self._webhook_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._webhook_task
+        task, self._webhook_task = self._webhook_task, None
+        busy = self.webhooks is not None and self.webhooks.delivering
+        await _stop(task, "webhook worker", self.settings.webhook_timeout_seconds if busy else None)
         await self.stop_mail_worker()
         if self.sink is not None:
             self.sink.stop()
         await self.bus.stop()
         await self.throttle.close()
+
+
+async def _stop(task: asyncio.Task[None] | None, name: str, attempt_seconds: float | None) -> None:
+    """Cancels a worker and waits for the attempt it shields, if one is under way (its
+    timeout, then a few seconds to record it); otherwise only briefly. Never for ever: a
+    database that stopped answering must not hold the process after SIGTERM."""
+    if task is None:
+        return
+    task.cancel()
+    within = IDLE_STOP_SECONDS if attempt_seconds is None else attempt_seconds + RECORD_SECONDS
+    try:
+        async with asyncio.timeout(within):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    except TimeoutError:
+        log.warning("%s did not stop within %.0f s; leaving it", name, within)
 
 
 def start_embedded_sink(settings: Settings) -> EmbeddedMailSink:

@@ -118,6 +118,7 @@ class MailWorker:
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
         self._wakeup = asyncio.Event()
+        self.delivering = False  # a delivery is under way: stopping waits for it
 
     def wake(self) -> None:
         """Ask for a delivery pass now, e.g. right after a transaction queued mail."""
@@ -164,12 +165,15 @@ class MailWorker:
         mark, the entry would be sent again by the next worker. Bounded by the SMTP timeout.
         """
         delivery = asyncio.ensure_future(self._deliver(entry))
+        self.delivering = True
         try:
             return await asyncio.shield(delivery)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await delivery
             raise
+        finally:
+            self.delivering = False
 
     async def _claim(self, entry: OutboxEmail, now: datetime) -> bool:
         """Lease the entry so another worker process does not send it at the same time."""

@@ -70,6 +70,11 @@ class WebhookWorker:
         self._wakeup = asyncio.Event()
         self._client: httpx.AsyncClient | None = None
 
+    @property
+    def delivering(self) -> bool:
+        """Attempts are under way: stopping waits for them to be recorded."""
+        return bool(self._busy)
+
     def wake(self) -> None:
         """Ask for a pass now, e.g. right after a transaction queued deliveries."""
         self._wakeup.set()

@@ -36,14 +36,20 @@ from carepath.events.bus import EventBus
 from carepath.graphiql import STATIC_PATH, render_page, static_asset
 from carepath.graphql_response import GRAPHQL_RESPONSE, GraphQLResponseSender
 from carepath.health import readyz
-from carepath.http_guards import Refusal, graphql_error_response, replay, screen_body
+from carepath.http_guards import (
+    Refusal,
+    graphql_error_response,
+    replay,
+    request_error_response,
+    screen_body,
+)
 from carepath.logs import route_structlog_to_stdlib
 from carepath.observability import ObserveRequests
 from carepath.persisted_queries import PersistedQueries
 from carepath.request_context import note_operation
 from carepath.runtime import Runtime, make_bus
 from carepath.schema.context import Context
-from carepath.schema.errors import service_unavailable
+from carepath.schema.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from carepath.schema.socket_handler import ConnectionRefused, SessionCheckedHandler
 from carepath.schema.socket_session import SocketRegistry
 from carepath.security_headers import SecurityHeaders
@@ -66,16 +72,6 @@ SUBSCRIPTION_OVER_POST = (
 HTTP_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 # strawberry's own HTTP refusals, by status, as codes.
 HTTP_ERROR_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}
-
-INVALID_TOKEN_BODY = {
-    "data": None,
-    "errors": [
-        {
-            "message": INVALID_TOKEN,
-            "extensions": {"code": "UNAUTHENTICATED"},
-        }
-    ],
-}
 
 
 class CarepathGraphQL(GraphQL[Context, None]):
@@ -257,28 +253,15 @@ class GraphQLEndpoint:
                 self.settings, token
             )
         except InvalidBearerToken:
-            if GRAPHQL_RESPONSE in accept:
-                return graphql_error_response(401, "UNAUTHENTICATED", INVALID_TOKEN, accept=accept)
-            metrics.error("UNAUTHENTICATED")
-            return JSONResponse(INVALID_TOKEN_BODY)
+            return request_error_response(401, "UNAUTHENTICATED", INVALID_TOKEN, accept=accept)
         except Exception as error:
             if not database_unavailable(error):
                 raise
             log.warning("database unavailable at authentication: %s", type(error).__name__)
-            metrics.error("SERVICE_UNAVAILABLE")
-            return _unavailable(request)
+            return request_error_response(
+                503, SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, accept=accept, headers=RETRY_AFTER
+            )
         return None
-
-
-def _unavailable(request: Request) -> Response:
-    """The database cannot be reached: a GraphQL error like any other (200 for
-    application/json), and 503 where the media type gives statuses their meaning."""
-    error = service_unavailable().formatted
-    if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
-        return JSONResponse(
-            {"errors": [error]}, status_code=503, media_type=GRAPHQL_RESPONSE, headers=RETRY_AFTER
-        )
-    return JSONResponse({"data": None, "errors": [error]})
 
 
 def ready_line(settings: Settings, *, graphiql: bool) -> str:

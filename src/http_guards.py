@@ -51,6 +51,24 @@ def graphql_error_response(
     )
 
 
+def request_error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    accept: str,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A request refused before it runs, as GraphQL-over-HTTP has it: `status` (with
+    `headers`) for `application/graphql-response+json`; 200 with `data: null` for
+    `application/json`, whose clients read only the body."""
+    if GRAPHQL_RESPONSE in accept:
+        return graphql_error_response(status, code, message, accept=accept, headers=headers)
+    metrics.error(code)
+    error = {"message": message, "extensions": {"code": code}}
+    return JSONResponse({"data": None, "errors": [error]})
+
+
 class Refusal(Exception):
     """A request that gets `status` and one GraphQL-shaped error instead of running."""
 

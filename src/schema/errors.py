@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import uuid
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from carepath.db import database_unavailable
-from carepath.request_context import current_request_id
+from carepath.request_context import current_request_id, new_request_id
 from carepath.services.errors import ErrorCode, RuleViolation
 
 log = logging.getLogger("carepath.errors")
@@ -71,7 +70,7 @@ def should_mask_error(error: GraphQLError) -> bool:
         return False
     if isinstance(original, GraphQLError) and original.original_error is None:
         return False  # argument coercion and similar request errors
-    request_id = current_request_id() or uuid.uuid4().hex[:12]  # WebSocket: per error
+    request_id = current_request_id() or new_request_id()  # outside any request
     where = ".".join(str(p) for p in error.path or [])
     if database_unavailable(original):  # not a bug: one line, no stack
         log.warning("database unavailable %s at %s: %s", request_id, where, type(original).__name__)

@@ -35,6 +35,7 @@ from strawberry.utils.aio import aclosing
 
 from carepath import metrics
 from carepath.http_guards import Refusal
+from carepath.request_context import RequestRecord, new_request_id, observing
 from carepath.schema.context import Context
 from carepath.schema.errors import EVENTS_INTERRUPTED
 from carepath.schema.loaders import Loaders
@@ -102,29 +103,31 @@ class SessionCheckedHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """strawberry 0.341's run_operation, with a context of the operation's own."""
         metrics.SOCKET_OPERATIONS.inc()
-        try:
-            result_source = await self.schema.stream(
-                operation.query,
-                variable_values=operation.variables,
-                context_value=await self.operation_context(),
-                root_value=self.root_value,
-                operation_name=operation.operation_name,
-            )
-            async with aclosing(result_source):
-                await self._send_result_stream(operation, result_source)
-            await operation.send_operation_message(
-                CompleteMessage(id=operation.id, type="complete")
-            )
-        except _OperationStreamClosed:
-            return
-        except Exception as error:
-            await self.handle_task_exception(error)
-            with contextlib.suppress(Exception):
-                await operation.send_operation_message({"id": operation.id, "type": "complete"})
-            self.operations.pop(operation.id, None)
-            raise
-        finally:
-            metrics.SOCKET_OPERATIONS.dec()
+        # One request id per operation: its masked errors and PHI log rows name the same one.
+        with observing(RequestRecord(new_request_id())):
+            try:
+                result_source = await self.schema.stream(
+                    operation.query,
+                    variable_values=operation.variables,
+                    context_value=await self.operation_context(),
+                    root_value=self.root_value,
+                    operation_name=operation.operation_name,
+                )
+                async with aclosing(result_source):
+                    await self._send_result_stream(operation, result_source)
+                await operation.send_operation_message(
+                    CompleteMessage(id=operation.id, type="complete")
+                )
+            except _OperationStreamClosed:
+                return
+            except Exception as error:
+                await self.handle_task_exception(error)
+                with contextlib.suppress(Exception):
+                    await operation.send_operation_message({"id": operation.id, "type": "complete"})
+                self.operations.pop(operation.id, None)
+                raise
+            finally:
+                metrics.SOCKET_OPERATIONS.dec()
 
     async def _send_result_stream(
         self, operation: Operation[Context, None], result_source: StreamResult

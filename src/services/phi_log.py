@@ -9,7 +9,6 @@ writes them with one multi-row INSERT. A row never holds the PHI itself.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from tortoise.queryset import QuerySet
 from carepath.clock import utcnow
 from carepath.models import GroupMembership, PhiAccessEvent, Provider
 from carepath.models.enums import PhiAccessOutcome, Role
-from carepath.request_context import current_request_id
+from carepath.request_context import current_request_id, new_request_id
 from carepath.services.actor import Actor, ActorFacts
 
 log = logging.getLogger(__name__)
@@ -81,7 +80,7 @@ class PhiLog:
     def __init__(self) -> None:
         # The HTTP request's id (X-Request-Id), cut to the column's 32 characters; over
         # the WebSocket, where every operation has a log of its own, an id of its own.
-        self.request_id = (current_request_id() or uuid.uuid4().hex)[:REQUEST_ID_CHARS]
+        self.request_id = (current_request_id() or new_request_id())[:REQUEST_ID_CHARS]
         self._accesses: dict[tuple[str, str, int, PhiAccessOutcome], _Access] = {}
 
     def __len__(self) -> int:

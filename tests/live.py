@@ -26,26 +26,34 @@ PROTOCOL = "graphql-transport-ws"
 
 
 @asynccontextmanager
-async def in_loop_server(app: Starlette) -> AsyncIterator[str]:
-    """uvicorn serving the already started app (lifespan off) in this event loop."""
-    port = free_port()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        log_level="warning",
-        ws="websockets-sansio",
-    )
+async def serving(config: uvicorn.Config, *, force_exit: bool = False) -> AsyncIterator[str]:
+    """uvicorn with this configuration in this event loop, until the block ends;
+    `force_exit` does not wait for open connections (a test's stuck clients)."""
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"{config.host}:{config.port}"
     finally:
         server.should_exit = True
+        server.force_exit = force_exit
         await task
+
+
+@asynccontextmanager
+async def in_loop_server(app: Starlette) -> AsyncIterator[str]:
+    """uvicorn serving the already started app (lifespan off) in this event loop."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=free_port(),
+        lifespan="off",
+        log_level="warning",
+        ws="websockets-sansio",
+    )
+    async with serving(config) as address:
+        yield address
 
 
 @dataclass

@@ -9,14 +9,13 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 import websockets
 
 from carepath.app import create_app
 from carepath.cli import server_config
 from carepath.notifications.mailsink import free_port
 from carepath.settings import Settings
-from tests.live import PROTOCOL
+from tests.live import PROTOCOL, serving
 
 DEADLINE = 1  # seconds, for headers and for bodies alike
 BOUND = 4.0  # no test waits longer than this for the server to act
@@ -30,24 +29,16 @@ async def server(settings: Settings) -> AsyncIterator[int]:
         request_body_timeout_seconds=DEADLINE,
         max_body_bytes=65536,
     )
-    port = free_port()
     config = server_config(
         quick,
         create_app(quick, run_mail_worker=False),
         host="127.0.0.1",
-        port=port,
+        port=free_port(),
         lifespan="off",
         log_level="warning",
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield port
-    finally:
-        server.should_exit = server.force_exit = True  # do not wait on stuck connections
-        await task
+    async with serving(config, force_exit=True) as address:  # clients left stuck
+        yield int(address.rsplit(":", 1)[1])
 
 
 async def _trickle(writer: asyncio.StreamWriter, data: bytes, every: float) -> None:

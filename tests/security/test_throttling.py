@@ -16,6 +16,7 @@ from carepath.models import OutboxEmail
 from carepath.notifications.mailsink import free_port
 from carepath.settings import Settings, SettingsError, load_settings
 from tests.factories import PASSWORD, sign_up
+from tests.live import serving
 from tests.security.conftest import SMALL_LIMITS, ClientAt, app_with, client_of
 from tests.support import Api, SmtpServer
 
@@ -265,35 +266,21 @@ async def test_behind_a_trusted_proxy_each_forwarded_address_is_throttled_apart(
 ) -> None:
     """FORWARDED_ALLOW_IPS names the proxy: its X-Forwarded-For is the client's address.
     Without it, the header is ignored and every request counts against the proxy."""
-    import uvicorn
-
     from carepath.cli import server_config
 
     proxy = "127.0.0.1" if trusted else None
     limited = settings.with_overrides(**SMALL_LIMITS, forwarded_allow_ips=proxy)
-    port = free_port()
     config = server_config(limited, create_app(limited, run_mail_worker=False),
-                           host="127.0.0.1", port=port, lifespan="off", log_level="warning")  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                           host="127.0.0.1", port=free_port(), lifespan="off",
+                           log_level="warning")  # fmt: skip
+    async with serving(config) as address, httpx.AsyncClient(base_url=f"http://{address}") as http:
 
-            async def log_in_from(address: str, email: str) -> list[str]:
-                body = {"query": LOG_IN, "variables": {"email": email, "password": WRONG}}
-                response = await http.post(
-                    "/graphql", json=body, headers={"X-Forwarded-For": address}
-                )
-                return codes(response.json()["data"]["logIn"])
+        async def log_in_from(ip: str, email: str) -> list[str]:
+            body = {"query": LOG_IN, "variables": {"email": email, "password": WRONG}}
+            response = await http.post("/graphql", json=body, headers={"X-Forwarded-For": ip})
+            return codes(response.json()["data"]["logIn"])
 
-            for n in range(SMALL_LIMITS["login_attempts_per_address"]):
-                assert await log_in_from("203.0.113.7", f"x{n}@example.com") == [
-                    "INVALID_CREDENTIALS"
-                ]
-            other_client = await log_in_from("198.51.100.4", "y@example.com")
-    finally:
-        server.should_exit = True
-        await task
+        for n in range(SMALL_LIMITS["login_attempts_per_address"]):
+            assert await log_in_from("203.0.113.7", f"x{n}@example.com") == ["INVALID_CREDENTIALS"]
+        other_client = await log_in_from("198.51.100.4", "y@example.com")
     assert other_client == (["INVALID_CREDENTIALS"] if trusted else ["RATE_LIMITED"])

@@ -37,8 +37,10 @@ worker: install
 demo: install
 	$(BIN)/carepath demo
 
+# One pytest worker per core (pytest-xdist); each has its own database and SMTP server.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 .typecheck/carepath:
 	mkdir -p .typecheck && ln -sfn ../src .typecheck/carepath

@@ -47,7 +47,7 @@ from carepath.logs import route_structlog_to_stdlib
 from carepath.observability import ObserveRequests
 from carepath.persisted_queries import PersistedQueries
 from carepath.request_context import note_operation
-from carepath.runtime import Runtime, make_bus
+from carepath.runtime import Runtime, freeze_startup_objects, make_bus
 from carepath.schema.context import Context
 from carepath.schema.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from carepath.schema.socket_handler import ConnectionRefused, SessionCheckedHandler
@@ -319,6 +319,7 @@ def create_app(
         await apply_migrations(config)
         async with RegisterTortoise(app, config=config, generate_schemas=False):
             await runtime.start()
+            freeze_startup_objects()
             log.info(ready_line(settings, graphiql=view.graphql_ide is not None))
             try:
                 yield

@@ -150,17 +150,22 @@ async def insert(rows: list[tuple[Any, ...]]) -> None:
         return
     db = PhiAccessEvent._meta.db
     postgres = db.capabilities.dialect == "postgres"
-    fields = PhiAccessEvent._meta.fields_map
+    occurred_at = PhiAccessEvent._meta.fields_map["occurred_at"]
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
     for start in range(0, len(rows), ROWS_PER_INSERT):
         chunk = rows[start : start + ROWS_PER_INSERT]
         values: list[Any] = []
         groups = []
         for row in chunk:
-            marks = []
-            for column, value in zip(COLUMNS, row, strict=True):
-                values.append(fields[column].to_db_value(value, PhiAccessEvent))
-                marks.append(f"${len(values)}" if postgres else "?")
+            # The other columns are ints and strings already; only the time needs the
+            # ORM's conversion (Tortoise's per-value validation was most of this loop).
+            values.append(occurred_at.to_db_value(row[0], PhiAccessEvent))
+            values.extend(row[1:])
+            if postgres:
+                first = len(values) - len(COLUMNS) + 1
+                marks = [f"${n}" for n in range(first, first + len(COLUMNS))]
+            else:
+                marks = ["?"] * len(COLUMNS)
             groups.append(f"({', '.join(marks)})")
         # Only constant column names and placeholders are interpolated; values are parameters.
         sql = f'INSERT INTO "phi_access_events" ({columns}) VALUES {", ".join(groups)}'  # noqa: S608

@@ -240,6 +240,50 @@ async def test_group_admins_list_the_groups_appointments(api: Api) -> None:
         assert ids(found) == [mine["id"]]
 
 
+APPOINTMENT_READ = """
+id status client { id fullName email } provider { id } telehealthLink telehealthInstructions
+"""
+ONE_APPOINTMENT = "query A($id: ID!) { node(id: $id) { ... on Appointment { %s } } }"
+LISTED_APPOINTMENTS = """
+query L($id: ID!) {
+  node(id: $id) { ... on Provider { appointments(first: 5) { ...Listed } }
+                  ... on Client { appointments(first: 5) { ...Listed } }
+                  ... on Group { appointments(first: 5) { ...Listed } } }
+}
+fragment Listed on AppointmentConnection { edges { node { ... on Appointment { %s } } } }
+"""
+
+
+def field_outcomes(result: dict[str, Any]) -> tuple[dict[str, Any], set[tuple[str, str]]]:
+    """The appointment as read, and each refused field with its code."""
+    data = result["data"]["node"]
+    appointment = data if "appointments" not in data else data["appointments"]["edges"][0]["node"]
+    refused = {(e["path"][-1], e["extensions"]["code"]) for e in result.get("errors", [])}
+    return appointment, refused
+
+
+@pytest.mark.parametrize("who", ["client", "provider", "owner", "admin"])
+async def test_an_appointment_reads_the_same_in_a_list_as_alone(api: Api, who: str) -> None:
+    """A list page loads what its rows' fields read up front (schema.prefetch); a single
+    appointment loads it field by field: the same rules must give the same answer."""
+    world = await a_group_practice(api)
+    booked = await scheduled(api, world.practice, world.cleo_id, local(5, "10:00"))
+    listing = {"client": world.cleo_id, "provider": world.practice.id}.get(who, world.group_id)
+    token = viewer(world, who)
+    alone = await api(ONE_APPOINTMENT % APPOINTMENT_READ, {"id": booked["id"]}, token=token)
+    listed = await api(LISTED_APPOINTMENTS % APPOINTMENT_READ, {"id": listing}, token=token)
+    assert field_outcomes(listed) == field_outcomes(alone)
+    appointment, refused = field_outcomes(alone)
+    assert appointment["client"] == {
+        "id": world.cleo_id,
+        "fullName": "Cleo Client",
+        "email": "cleo@example.com",
+    }
+    sees_link = who in ("client", "provider")
+    assert (appointment["telehealthLink"] == LINK) is sees_link
+    assert bool(refused) is not sees_link
+
+
 @pytest.mark.parametrize(
     ("who", "code"), [("unrelated provider", "FORBIDDEN"), ("anonymous", "UNAUTHENTICATED")]
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NoReturn
 
 from carepath.models import Client, Provider
 from carepath.schema.context import Info
 from carepath.schema.errors import forbidden, unauthenticated
+from carepath.schema.prefetch import load_all, loaded
 from carepath.services import visibility
 from carepath.services.actor import ActorFacts
 from carepath.services.phi_log import PhiObject
@@ -38,20 +40,51 @@ def phi_refused(info: Info, object_type: str, object_id: int, client_id: int | N
 
 
 async def can_see_client(info: Info, client: Client) -> bool:
+    await prefetch_client_visibility(info, [client.id])
+    verdict = can_see_client_now(info, client)
+    assert verdict is not None, "prefetch_client_visibility loaded all it needs"
+    return verdict
+
+
+async def prefetch_client_visibility(info: Info, client_ids: Sequence[int]) -> None:
+    """What `can_see_client_now` reads, for every client of a page in one batch each."""
     viewer = await facts(info)
+    if viewer.provider_id is None and not viewer.admin_group_ids:
+        return
+    loaders = info.context.loaders
+    await load_all(loaders.roster_by_client, client_ids)
+    entries = await loaders.roster_by_client.load_many(client_ids)  # loaded: no statement
+    await load_all(loaders.provider_by_id, (e.provider_id for rows in entries for e in rows))
+    if viewer.admin_group_ids:
+        await load_all(loaders.group_bookings_by_client, client_ids)
+
+
+def can_see_client_now(info: Info, client: Client) -> bool | None:
+    """The visibility rule from what this request has loaded; None when some of it is
+    not loaded yet (see prefetch_client_visibility)."""
+    viewer = info.context.actor.known_facts
+    if viewer is None:
+        return None
     if viewer.client_id == client.id:
         return True
     if viewer.provider_id is None and not viewer.admin_group_ids:
         return False
-    entries = await info.context.loaders.roster_by_client.load(client.id)
-    providers = await info.context.loaders.provider_by_id.load_many(
-        [e.provider_id for e in entries]
-    )
-    rostered_by: list[tuple[int, int | None]] = [
-        (p.id, p.group_id) for p in providers if p is not None
-    ]
+    loaders = info.context.loaders
+    entries = loaded(loaders.roster_by_client, client.id)
+    if entries is None:
+        return None
+    rostered_by: list[tuple[int, int | None]] = []
+    for entry in entries.value:
+        provider = loaded(loaders.provider_by_id, entry.provider_id)
+        if provider is None:
+            return None
+        if provider.value is not None:
+            rostered_by.append((provider.value.id, provider.value.group_id))
     if viewer.admin_group_ids:
-        rostered_by += await info.context.loaders.group_bookings_by_client.load(client.id)
+        bookings = loaded(loaders.group_bookings_by_client, client.id)
+        if bookings is None:
+            return None
+        rostered_by += bookings.value
     return visibility.can_see_client(viewer, client.id, rostered_by)
 
 

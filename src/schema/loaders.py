@@ -75,9 +75,12 @@ V = TypeVar("V")
 
 async def load_existing(loader: DataLoader[K, V | None], key: K) -> V:
     """A row a foreign key points at: it exists, so None would be a broken invariant."""
-    row = await loader.load(key)
+    return existing(await loader.load(key))
+
+
+def existing(row: V | None) -> V:
     if row is None:
-        raise LookupError(f"dangling reference {key!r}")
+        raise LookupError("dangling reference")
     return row
 
 

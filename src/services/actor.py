@@ -84,6 +84,11 @@ class Actor:
             self._facts, self._loading = facts, None
         return facts
 
+    @property
+    def known_facts(self) -> ActorFacts | None:
+        """The facts when this request has them already, without waiting (None otherwise)."""
+        return NO_FACTS if self.user is None else self._facts
+
     def know_facts(self, facts: ActorFacts) -> None:
         """Facts read along with the session (services.sessions), saving the query."""
         self._facts, self._loading = facts, None

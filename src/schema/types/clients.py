@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from carepath.models import Client as ClientModel
 from carepath.models import ClientLocation as ClientLocationModel
+from carepath.models import User as UserModel
 from carepath.models.enums import ProviderStatus, RosterStatus, UsState
 from carepath.schema.access import phi_read
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Page
+from carepath.schema.prefetch import now_or_later
 from carepath.services.phi_log import PhiObject
 
 if TYPE_CHECKING:
@@ -50,6 +54,30 @@ class ClientLocation(Node):
         return self.model.label
 
 
+def _full_name(user: UserModel | None) -> str:
+    return user.full_name if user else ""
+
+
+def _email(user: UserModel | None) -> str:
+    return user.email if user else ""
+
+
+def client_page_rows(queryset: QuerySet[ClientModel]) -> QuerySet[ClientModel]:
+    """A page of clients read with their users (names and addresses) in the same query."""
+    return queryset.select_related("user")
+
+
+def client_of_page(info: Info) -> Callable[[ClientModel], Client]:
+    """Wraps a row of `client_page_rows`, handing its user to the request's loader."""
+    users = info.context.loaders.user_by_id
+
+    def wrap(row: ClientModel) -> Client:
+        users.prime(row.user_id, row.user)
+        return Client(model=row)
+
+    return wrap
+
+
 @strawberry.type
 class Client(Node):
     """Only built once the viewer may see this client (see schema.access.can_see_client)."""
@@ -61,16 +89,14 @@ class Client(Node):
         return to_global_id("Client", self.model.id)
 
     @strawberry.field
-    async def full_name(self, info: Info) -> str:
+    def full_name(self, info: Info) -> str:
         phi_read(info, "Client", self.model.id, self.model.id)
-        user = await info.context.loaders.user_by_id.load(self.model.user_id)
-        return user.full_name if user else ""
+        return now_or_later(info.context.loaders.user_by_id, self.model.user_id, _full_name)
 
     @strawberry.field
-    async def email(self, info: Info) -> str:
+    def email(self, info: Info) -> str:
         phi_read(info, "Client", self.model.id, self.model.id)
-        user = await info.context.loaders.user_by_id.load(self.model.user_id)
-        return user.email if user else ""
+        return now_or_later(info.context.loaders.user_by_id, self.model.user_id, _email)
 
     @strawberry.field
     async def insurance(self, info: Info) -> Insurance | None:

@@ -19,7 +19,7 @@ from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
-from carepath.schema.types.clients import Client
+from carepath.schema.types.clients import Client, client_of_page, client_page_rows
 from carepath.schema.types.practice import Provider
 from carepath.schema.types.scheduling import Appointment
 from carepath.services import visibility
@@ -107,7 +107,10 @@ class Group(Node):
             deny(info)
         queryset = ClientModel.filter(roster_entries__provider__group_id=self.model.id).distinct()
         return await paginate(
-            queryset, Page(first, after, last, before), Ordering("id"), lambda c: Client(model=c)
+            client_page_rows(queryset),
+            Page(first, after, last, before),
+            Ordering("id"),
+            client_of_page(info),
         )
 
     @strawberry.field

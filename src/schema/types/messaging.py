@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 from tortoise.functions import Count
@@ -16,11 +17,15 @@ from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, check_page, connection_of
+from carepath.schema.prefetch import now_or_later
 
 if TYPE_CHECKING:
     from carepath.schema.types.clients import Client
     from carepath.schema.types.practice import Provider
     from carepath.schema.types.users import User
+
+
+R = TypeVar("R")
 
 
 async def unread_counts(viewer_id: int, conversation_ids: list[int]) -> dict[int, int]:
@@ -75,6 +80,8 @@ class Conversation(Node):
         page = Page(first, after, last, before)
         check_page(page)
         rows = await info.context.loaders.messages_in(page).load(self.model.id)
+        # Its messages' fields ask whose conversation it is: they find it without a load.
+        info.context.loaders.conversation_by_id.prime(self.model.id, self.model)
         return connection_of(rows, page, Ordering("id"), lambda m: Message(model=m))
 
     @strawberry.field(description="Messages to the viewer not yet read.")
@@ -93,11 +100,20 @@ class Message(Node):
     def id(self) -> strawberry.ID:
         return to_global_id("Message", self.model.id)
 
-    async def _read(self, info: Info) -> None:
-        """Who wrote what and when, in a client's care: a PHI read (unless theirs)."""
+    def _read(self, info: Info, then: Callable[[], R]) -> R:
+        """Who wrote what and when, in a client's care: a PHI read (unless theirs), noted
+        once the conversation is known (now, on a conversation's page of messages)."""
+
+        def noted(conversation: ConversationModel | None) -> R:
+            self._note_read(info, conversation)
+            return then()
+
         loader = info.context.loaders.conversation_by_id
-        conversation = await loader.load(self.model.conversation_id)
-        phi_read(info, "Message", self.model.id, conversation.client_id if conversation else None)
+        return now_or_later(loader, self.model.conversation_id, noted)
+
+    def _note_read(self, info: Info, conversation: ConversationModel | None) -> None:
+        client_id = conversation.client_id if conversation else None
+        phi_read(info, "Message", self.model.id, client_id)
 
     @strawberry.field
     async def conversation(self, info: Info) -> Conversation:
@@ -110,21 +126,19 @@ class Message(Node):
     ) -> Annotated[User, strawberry.lazy("carepath.schema.types.users")]:
         from carepath.schema.types.users import User
 
-        await self._read(info)
+        loader = info.context.loaders.conversation_by_id
+        self._note_read(info, await loader.load(self.model.conversation_id))
         user = await load_existing(info.context.loaders.user_by_id, self.model.sender_id)
         return User(model=user)
 
     @strawberry.field
-    async def body(self, info: Info) -> str:
-        await self._read(info)
-        return self.model.body
+    def body(self, info: Info) -> str:
+        return self._read(info, lambda: self.model.body)
 
     @strawberry.field
-    async def sent_at(self, info: Info) -> datetime:
-        await self._read(info)
-        return self.model.sent_at
+    def sent_at(self, info: Info) -> datetime:
+        return self._read(info, lambda: self.model.sent_at)
 
     @strawberry.field
-    async def read_at(self, info: Info) -> datetime | None:
-        await self._read(info)
-        return self.model.read_at
+    def read_at(self, info: Info) -> datetime | None:
+        return self._read(info, lambda: self.model.read_at)

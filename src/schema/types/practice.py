@@ -30,7 +30,7 @@ from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
-from carepath.schema.types.clients import Client
+from carepath.schema.types.clients import Client, client_of_page, client_page_rows
 from carepath.schema.types.scheduling import Appointment, TimeSlot
 from carepath.services import visibility
 from carepath.services.availability import format_minute
@@ -235,7 +235,10 @@ class Provider(Node):
             roster_entries__provider_id=self.model.id, roster_entries__status=status
         )
         return await paginate(
-            queryset, Page(first, after, last, before), Ordering("id"), lambda c: Client(model=c)
+            client_page_rows(queryset),
+            Page(first, after, last, before),
+            Ordering("id"),
+            client_of_page(info),
         )
 
     @strawberry.field(

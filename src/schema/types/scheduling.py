@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import strawberry
 
@@ -16,19 +17,24 @@ from carepath.models.enums import (
     BookedBy,
     Modality,
 )
-from carepath.schema.access import can_see_client, deny, facts
+from carepath.schema.access import can_see_client, can_see_client_now, deny, facts
 from carepath.schema.appointment_rows import AppointmentRow
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
-from carepath.schema.loaders import load_existing
+from carepath.schema.loaders import existing, load_existing
 from carepath.schema.node import Node
+from carepath.schema.prefetch import later, loaded, now_or_later
 from carepath.services import visibility
+from carepath.services.actor import ActorFacts
 from carepath.services.phi_log import PhiObject
 
 if TYPE_CHECKING:
     from carepath.models import TelehealthLocation as TelehealthLocationModel
     from carepath.schema.types.clients import Client, ClientLocation
     from carepath.schema.types.practice import Provider
+
+
+R = TypeVar("R")
 
 
 @strawberry.type
@@ -57,21 +63,29 @@ class Appointment(Node):
         info.context.phi.read(self._phi)
 
     @strawberry.field
-    async def provider(
+    def provider(
         self, info: Info
     ) -> Annotated[Provider, strawberry.lazy("carepath.schema.types.practice")]:
         from carepath.schema.types.practice import Provider
 
-        provider = await load_existing(info.context.loaders.provider_by_id, self.model.provider_id)
-        return Provider(model=provider)
+        loader = info.context.loaders.provider_by_id
+        return now_or_later(loader, self.model.provider_id, lambda p: Provider(model=existing(p)))
 
     @strawberry.field
-    async def client(
+    def client(
         self, info: Info
     ) -> Annotated[Client, strawberry.lazy("carepath.schema.types.clients")]:
         from carepath.schema.types.clients import Client
 
         self._read(info)
+        visible = self._visible_client_now(info)
+        if visible is None:
+            return later(self._client_later(info))
+        return Client(model=visible)
+
+    async def _client_later(self, info: Info) -> Client:
+        from carepath.schema.types.clients import Client
+
         return Client(model=await self._visible_client(info))
 
     @strawberry.field
@@ -104,14 +118,30 @@ class Appointment(Node):
         self._read(info)
         return BookedBy(self.model.booked_by)
 
-    async def _location(self, info: Info) -> TelehealthLocationModel | None:
-        """The appointment's platform: the one it was booked with, else the current default."""
+    def _location(self, info: Info, then: Callable[[TelehealthLocationModel | None], R]) -> R:
+        """The appointment's platform: the one it was booked with, else the current default
+        (now when the page prefetched its providers' locations)."""
         if self.model.modality != Modality.TELEHEALTH:
-            return None
-        if not visibility.is_party_to_appointment(await facts(info), self.model):
+            return then(None)
+        viewer = info.context.actor.known_facts
+        locations = loaded(info.context.loaders.telehealth_by_provider, self.model.provider_id)
+        if viewer is None or locations is None:
+            return later(self._location_later(info, then))
+        return then(self._platform(info, viewer, locations.value))
+
+    async def _location_later(
+        self, info: Info, then: Callable[[TelehealthLocationModel | None], R]
+    ) -> R:
+        viewer = await facts(info)
+        locations = await info.context.loaders.telehealth_by_provider.load(self.model.provider_id)
+        return then(self._platform(info, viewer, locations))
+
+    def _platform(
+        self, info: Info, viewer: ActorFacts, locations: list[TelehealthLocationModel]
+    ) -> TelehealthLocationModel | None:
+        if not visibility.is_party_to_appointment(viewer, self.model):
             deny(info, self._phi)
         self._read(info)
-        locations = await info.context.loaders.telehealth_by_provider.load(self.model.provider_id)
         chosen = [loc for loc in locations if loc.id == self.model.telehealth_location_id]
         defaults = [loc for loc in locations if loc.is_default]
         candidates = chosen or defaults
@@ -121,14 +151,12 @@ class Appointment(Node):
         description="The telehealth link for this appointment; "
         "seen only by its client and provider."
     )
-    async def telehealth_link(self, info: Info) -> str | None:
-        location = await self._location(info)
-        return location.url if location else None
+    def telehealth_link(self, info: Info) -> str | None:
+        return self._location(info, lambda location: location.url if location else None)
 
     @strawberry.field
-    async def telehealth_instructions(self, info: Info) -> str | None:
-        location = await self._location(info)
-        return location.instructions if location else None
+    def telehealth_instructions(self, info: Info) -> str | None:
+        return self._location(info, lambda location: location.instructions if location else None)
 
     @strawberry.field(
         description="Appointments scheduled together as a recurring series share this id."
@@ -137,6 +165,18 @@ class Appointment(Node):
         self._read(info)
         series_id = self.model.series_id
         return to_global_id("AppointmentSeries", series_id) if series_id else None
+
+    def _visible_client_now(self, info: Info) -> ClientModel | None:
+        """The client when the page prefetched them and what decides whether the viewer
+        may see them; None when it did not. Refuses a viewer who may not."""
+        row = loaded(info.context.loaders.client_by_id, self.model.client_id)
+        client = row.value if row is not None else None
+        if client is None:
+            return None
+        verdict = can_see_client_now(info, client)
+        if verdict is False:
+            deny(info, PhiObject("Client", client.id, client.id))
+        return client if verdict else None
 
     async def _visible_client(self, info: Info) -> ClientModel:
         """The appointment's client, for viewers who may see them (not staff, say)."""

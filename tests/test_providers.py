@@ -404,3 +404,33 @@ async def test_directory_with_a_revoked_token_is_unauthenticated(api: Api) -> No
     ann = await a_provider(api, "ann@example.com", "Ann")
     await api.data("mutation { logOut { ok } }", token=ann.token)
     assert error_codes(await api(DIRECTORY, {}, token=ann.token)) == ["UNAUTHENTICATED"]
+
+
+DIRECTORY_LICENSES = """
+query { providers(first: 10) { edges { node { id licenses { state status } } } } }
+"""
+PROVIDER_LICENSES = (
+    "query P($id: ID!) { node(id: $id) { ... on Provider { id licenses { state status } } } }"
+)
+
+
+async def test_a_providers_licenses_read_the_same_in_the_directory_as_alone(api: Api) -> None:
+    """The directory loads its page's licenses up front (schema.prefetch), a single provider
+    field by field: unverified licenses show to the provider themself and to no one else."""
+    ann = await a_provider(api, "ann@example.com", "Ann")
+    provider_id = (await provider_row(ann)).id
+    for index, (state, status) in enumerate(
+        [("NY", VerificationStatus.VERIFIED), ("TX", VerificationStatus.PENDING)]
+    ):
+        await License.create(
+            provider_id=provider_id, state=UsState(state), number=f"L-{index}", status=status
+        )
+    other = await a_provider(api, "bob@example.com", "Bob")
+    for token, states in [(None, ["NY"]), (other.token, ["NY"]), (ann.token, ["NY", "TX"])]:
+        listed = (await api.data(DIRECTORY_LICENSES, token=token))["providers"]["edges"]
+        alone = (await api.data(PROVIDER_LICENSES, {"id": ann.provider_id}, token=token))["node"]
+        in_directory = next(
+            edge["node"] for edge in listed if edge["node"]["id"] == ann.provider_id
+        )
+        assert in_directory == alone
+        assert [license["state"] for license in alone["licenses"]] == states

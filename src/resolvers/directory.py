@@ -12,7 +12,7 @@ from carepath.schema.errors import unauthenticated
 from carepath.schema.ids import pk_of
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
 from carepath.schema.types.operations import CareEligibility, Payout
-from carepath.schema.types.practice import Provider
+from carepath.schema.types.practice import Provider, prefetch_providers_page
 from carepath.services import providers, visibility
 from carepath.services.eligibility import eligibility_for
 from carepath.services.errors import AuthenticationRequired, RuleViolation
@@ -31,6 +31,7 @@ class PracticeQuery:
     @strawberry.field(description="Public directory of active providers.")
     async def providers(
         self,
+        info: Info,
         state: UsState | None = None,
         modality: Modality | None = None,
         first: int | None = None,
@@ -43,6 +44,7 @@ class PracticeQuery:
             Page(first, after, last, before),
             Ordering("id"),
             lambda p: Provider(model=p),
+            lambda rows: prefetch_providers_page(info, rows),
         )
 
     @strawberry.field(

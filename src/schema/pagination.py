@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -148,13 +148,17 @@ async def paginate(
     page: Page,
     ordering: Ordering,
     wrap: Callable[[ModelT], NodeT],
+    prefetch: Callable[[list[ModelT]], Awaitable[None]] | None = None,
 ) -> Connection[NodeT]:
+    """A page of `queryset`; `prefetch` loads what the rows' fields will read (schema.prefetch)."""
     check_page(page)
     for bound in cursor_bounds(page, ordering):
         if bound is not None:
             queryset = queryset.filter(bound)
     order, limit = fetch_order(page, ordering)
-    rows: Sequence[ModelT] = await queryset.order_by(*order).limit(limit)
+    rows: list[ModelT] = await queryset.order_by(*order).limit(limit)
+    if prefetch is not None:
+        await prefetch(rows)
     return connection_of(rows, page, ordering, wrap)
 
 

@@ -20,6 +20,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from carepath.schema.context import Info
+from carepath.services.actor import ActorFacts
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -57,6 +58,21 @@ def later(awaitable: Awaitable[R]) -> R:
     """A field's answer still to come, from a resolver declared as returning the value:
     graphql-core awaits whatever awaitable a resolver returns."""
     return cast(R, awaitable)
+
+
+def with_facts(
+    info: Info, loader: DataLoader[K, V], key: K, then: Callable[[ActorFacts, V], R]
+) -> R:
+    """`then(viewer's facts, value)`: now when both are loaded, else once they are."""
+    viewer = info.context.actor.known_facts
+    hit = loaded(loader, key)
+    if viewer is not None and hit is not None:
+        return then(viewer, hit.value)
+
+    async def load_then() -> R:
+        return then(await info.context.actor.facts(), await loader.load(key))
+
+    return later(load_then())
 
 
 async def load_all(loader: DataLoader[K, Any], keys: Iterable[K]) -> None:

@@ -30,9 +30,11 @@ from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
+from carepath.schema.prefetch import load_all, selected_below, with_facts
 from carepath.schema.types.clients import Client, client_of_page, client_page_rows
 from carepath.schema.types.scheduling import Appointment, TimeSlot
 from carepath.services import visibility
+from carepath.services.actor import ActorFacts
 from carepath.services.availability import format_minute
 from carepath.services.booking import SlotRange, open_slots
 from carepath.services.errors import RuleViolation
@@ -185,22 +187,23 @@ class Provider(Node):
         return Group(model=group) if group else None
 
     @strawberry.field
-    async def licenses(self, info: Info) -> list[License]:
-        rows = await info.context.loaders.licenses_by_provider.load(self.model.id)
-        everything = visibility.sees_unverified_credentials(await facts(info), self.model)
-        return [
-            License.of(r) for r in rows if everything or r.status == VerificationStatus.VERIFIED
-        ]
+    def licenses(self, info: Info) -> list[License]:
+        def shown(viewer: ActorFacts, rows: list[LicenseModel]) -> list[License]:
+            everything = visibility.sees_unverified_credentials(viewer, self.model)
+            verified = VerificationStatus.VERIFIED
+            return [License.of(r) for r in rows if everything or r.status == verified]
+
+        return with_facts(info, info.context.loaders.licenses_by_provider, self.model.id, shown)
 
     @strawberry.field
-    async def credentials(self, info: Info) -> list[Credential]:
-        rows = await info.context.loaders.credentials_by_provider.load(self.model.id)
-        everything = visibility.sees_unverified_credentials(await facts(info), self.model)
-        return [
-            Credential.of(r)
-            for r in rows
-            if everything or r.status == CredentialingStatus.CREDENTIALED
-        ]
+    def credentials(self, info: Info) -> list[Credential]:
+        def shown(viewer: ActorFacts, rows: list[CredentialModel]) -> list[Credential]:
+            everything = visibility.sees_unverified_credentials(viewer, self.model)
+            credentialed = CredentialingStatus.CREDENTIALED
+            return [Credential.of(r) for r in rows if everything or r.status == credentialed]
+
+        loader = info.context.loaders.credentials_by_provider
+        return with_facts(info, loader, self.model.id, shown)
 
     @strawberry.field
     async def availability(self, info: Info) -> list[AvailabilityWindow]:
@@ -298,3 +301,17 @@ class Provider(Node):
         from carepath.schema.types.webhooks import provider_endpoints
 
         return await provider_endpoints(info, self.model)
+
+
+async def prefetch_providers_page(info: Info, rows: list[ProviderModel]) -> None:
+    """What a page of providers' selected fields read, for all of them at once
+    (schema.prefetch): the viewer's facts and the licenses or credentials asked for."""
+    selected = selected_below(info, "edges", "node")
+    if not rows or not selected & {"licenses", "credentials"}:
+        return
+    await facts(info)
+    loaders = info.context.loaders
+    if "licenses" in selected:
+        await load_all(loaders.licenses_by_provider, (p.id for p in rows))
+    if "credentials" in selected:
+        await load_all(loaders.credentials_by_provider, (p.id for p in rows))

@@ -7,8 +7,10 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench.cpu import cores_used
 
 THREADS, CONNECTIONS = 1, 32
 
@@ -54,6 +56,7 @@ class Run:
     p99_ms: float
     requests: int
     failed: int | None = None
+    cores: dict[str, float] = field(default_factory=dict)  # bench.cpu: who used the CPU
 
 
 def require_wrk() -> str:
@@ -95,14 +98,16 @@ def run(
         require_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency",
         "-s", str(script), url, "--", str(requests),
     ]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cores: dict[str, float] = {}
+    with cores_used(cores):
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     settle(url)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _millis(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _millis(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     failed = re.search(r"FAILED (\d+)", out)
-    return Run(rps, p50, p99, total, int(failed.group(1)) if failed else None)
+    return Run(rps, p50, p99, total, int(failed.group(1)) if failed else None, cores)
 
 
 def settle(url: str, seconds: float = 60) -> None:

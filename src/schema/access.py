@@ -52,8 +52,7 @@ async def prefetch_client_visibility(info: Info, client_ids: Sequence[int]) -> N
     if viewer.provider_id is None and not viewer.admin_group_ids:
         return
     loaders = info.context.loaders
-    await load_all(loaders.roster_by_client, client_ids)
-    entries = await loaders.roster_by_client.load_many(client_ids)  # loaded: no statement
+    entries = await loaders.roster_by_client.load_many(client_ids)
     await load_all(loaders.provider_by_id, (e.provider_id for rows in entries for e in rows))
     if viewer.admin_group_ids:
         await load_all(loaders.group_bookings_by_client, client_ids)

@@ -69,10 +69,9 @@ async def prefetch_page(info: Info, rows: list[AppointmentRow]) -> None:
         await load_all(loaders.telehealth_by_provider, (row.provider_id for row in rows))
     if "client" in selected:
         client_ids = [row.client_id for row in rows]
-        await load_all(loaders.client_by_id, client_ids)
+        clients = await loaders.client_by_id.load_many(client_ids)
         await prefetch_client_visibility(info, client_ids)
         if selected_below(info, "edges", "node", "client") & {"fullName", "email"}:
-            clients = await loaders.client_by_id.load_many(client_ids)  # loaded: no statement
             await load_all(loaders.user_by_id, (c.user_id for c in clients if c is not None))
 
 

@@ -23,7 +23,7 @@ from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import existing, load_existing
 from carepath.schema.node import Node
-from carepath.schema.prefetch import later, loaded, now_or_later
+from carepath.schema.prefetch import later, loaded, now_or_later, with_facts
 from carepath.services import visibility
 from carepath.services.actor import ActorFacts
 from carepath.services.phi_log import PhiObject
@@ -123,18 +123,13 @@ class Appointment(Node):
         (now when the page prefetched its providers' locations)."""
         if self.model.modality != Modality.TELEHEALTH:
             return then(None)
-        viewer = info.context.actor.known_facts
-        locations = loaded(info.context.loaders.telehealth_by_provider, self.model.provider_id)
-        if viewer is None or locations is None:
-            return later(self._location_later(info, then))
-        return then(self._platform(info, viewer, locations.value))
-
-    async def _location_later(
-        self, info: Info, then: Callable[[TelehealthLocationModel | None], R]
-    ) -> R:
-        viewer = await facts(info)
-        locations = await info.context.loaders.telehealth_by_provider.load(self.model.provider_id)
-        return then(self._platform(info, viewer, locations))
+        loader = info.context.loaders.telehealth_by_provider
+        return with_facts(
+            info,
+            loader,
+            self.model.provider_id,
+            lambda viewer, locations: then(self._platform(info, viewer, locations)),
+        )
 
     def _platform(
         self, info: Info, viewer: ActorFacts, locations: list[TelehealthLocationModel]

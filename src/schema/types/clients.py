@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,7 +17,7 @@ from carepath.schema.access import phi_read
 from carepath.schema.context import Info
 from carepath.schema.ids import to_global_id
 from carepath.schema.node import Node
-from carepath.schema.pagination import Connection, Page
+from carepath.schema.pagination import Connection, Ordering, Page, paginate
 from carepath.schema.prefetch import now_or_later
 from carepath.services.phi_log import PhiObject
 
@@ -62,20 +61,18 @@ def _email(user: UserModel | None) -> str:
     return user.email if user else ""
 
 
-def client_page_rows(queryset: QuerySet[ClientModel]) -> QuerySet[ClientModel]:
-    """A page of clients read with their users (names and addresses) in the same query."""
-    return queryset.select_related("user")
-
-
-def client_of_page(info: Info) -> Callable[[ClientModel], Client]:
-    """Wraps a row of `client_page_rows`, handing its user to the request's loader."""
+async def client_connection(
+    info: Info, queryset: QuerySet[ClientModel], page: Page
+) -> Connection[Client]:
+    """A page of clients by id, read with their users (names and addresses) in the same
+    query; each user handed to the request's loader for `fullName` and `email`."""
     users = info.context.loaders.user_by_id
 
     def wrap(row: ClientModel) -> Client:
         users.prime(row.user_id, row.user)
         return Client(model=row)
 
-    return wrap
+    return await paginate(queryset.select_related("user"), page, Ordering("id"), wrap)
 
 
 @strawberry.type

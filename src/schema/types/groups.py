@@ -19,7 +19,7 @@ from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
 from carepath.schema.pagination import Connection, Ordering, Page, paginate
-from carepath.schema.types.clients import Client, client_of_page, client_page_rows
+from carepath.schema.types.clients import Client, client_connection
 from carepath.schema.types.practice import Provider
 from carepath.schema.types.scheduling import Appointment
 from carepath.services import visibility
@@ -106,12 +106,7 @@ class Group(Node):
         if not visibility.administers_group(await facts(info), self.model.id):
             deny(info)
         queryset = ClientModel.filter(roster_entries__provider__group_id=self.model.id).distinct()
-        return await paginate(
-            client_page_rows(queryset),
-            Page(first, after, last, before),
-            Ordering("id"),
-            client_of_page(info),
-        )
+        return await client_connection(info, queryset, Page(first, after, last, before))
 
     @strawberry.field
     async def appointments(

@@ -29,9 +29,9 @@ from carepath.schema.errors import bad_user_input
 from carepath.schema.ids import to_global_id
 from carepath.schema.loaders import load_existing
 from carepath.schema.node import Node
-from carepath.schema.pagination import Connection, Ordering, Page, paginate
+from carepath.schema.pagination import Connection, Page
 from carepath.schema.prefetch import load_all, selected_below, with_facts
-from carepath.schema.types.clients import Client, client_of_page, client_page_rows
+from carepath.schema.types.clients import Client, client_connection
 from carepath.schema.types.scheduling import Appointment, TimeSlot
 from carepath.services import visibility
 from carepath.services.actor import ActorFacts
@@ -237,12 +237,7 @@ class Provider(Node):
         queryset = ClientModel.filter(
             roster_entries__provider_id=self.model.id, roster_entries__status=status
         )
-        return await paginate(
-            client_page_rows(queryset),
-            Page(first, after, last, before),
-            Ordering("id"),
-            client_of_page(info),
-        )
+        return await client_connection(info, queryset, Page(first, after, last, before))
 
     @strawberry.field(
         description="Open slots for the provider's intake appointment kind "
